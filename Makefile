@@ -1,0 +1,45 @@
+# One entry point for people and CI. Every target sets up .venv first (idempotent: it reinstalls
+# only when pyproject.toml changed), so a fresh clone needs nothing but python3.11 and make.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+
+.PHONY: setup demo test lint typecheck pytest ui clean-lake
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@test -x $(BIN)/uv || $(PY) -m pip install --quiet uv
+	$(BIN)/uv pip install --quiet --python $(PY) -e '.[dev]'
+	@touch $(STAMP)
+
+## Materialise the whole demo mesh into the local lake (.lake/) and print a summary.
+demo: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/mesh materialize --all
+	$(BIN)/mesh tables
+
+## Lint, type-check and run the whole test suite.
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+## Serve the Dagster UI (and daemon) for every domain on http://127.0.0.1:3000.
+ui: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## Delete the local lake and Dagster instance (demo data only).
+clean-lake:
+	rm -rf .lake .dagster
