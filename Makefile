@@ -18,7 +18,6 @@ $(STAMP): pyproject.toml
 
 ## Materialise the whole demo mesh into the local lake (.lake/) and print a summary.
 demo: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/mesh materialize --all
 	$(BIN)/mesh tables
 
@@ -37,8 +36,7 @@ pytest: $(STAMP)
 
 ## Serve the Dagster UI (and daemon) for every domain on http://127.0.0.1:3000.
 ui: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME)
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/mesh ui --host 127.0.0.1 --port 3000
 
 ## Delete the local lake and Dagster instance (demo data only).
 clean-lake:

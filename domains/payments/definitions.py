@@ -1,0 +1,6 @@
+"""The payments domain's code location."""
+
+from domains.payments.assets import transactions, transactions_landing
+from platform_lib import domain_definitions
+
+defs = domain_definitions("payments", sources=[transactions_landing], tables=[transactions])

@@ -1,0 +1,39 @@
+"""The ``mesh`` command line: thin commands over platform_lib.
+
+A user's mistake (a :class:`MeshError`) is printed as one line with its fix and exit code 2;
+an unexpected error keeps its traceback, since that one is ours.
+"""
+
+import sys
+import warnings
+
+import typer
+
+from platform_lib.cli import materialize, tables, ui
+from platform_lib.cli.output import console as make_console
+from platform_lib.errors import MeshError
+
+app = typer.Typer(
+    name="mesh",
+    help="Operate the data mesh: materialise tables, list them, check contracts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("materialize")(materialize.materialize)
+app.command("tables")(tables.tables)
+app.command("ui")(ui.ui)
+
+USER_ERROR_EXIT = 2
+
+
+def main() -> None:
+    """Console-script entry point."""
+    warnings.filterwarnings("ignore")
+    try:
+        app()
+    except MeshError as error:
+        console = make_console(stderr=True)
+        console.print(f"[bold red]error:[/] {error.message}", highlight=False, soft_wrap=True)
+        console.print(f"  [bold]fix:[/] {error.fix}", highlight=False, soft_wrap=True)
+        sys.exit(USER_ERROR_EXIT)

@@ -1,0 +1,101 @@
+"""The mesh's naming conventions: layers, table keys, asset keys, locations, owners, tags.
+
+Every table of the mesh is named ``domain/layer/table``. That one name gives its Dagster asset key
+(``[domain, layer, table]``), its group (the domain) and its place in the lake
+(``<lake root>/<domain>/<layer>/<table>``). Rows a table rejects live beside it in
+``<lake root>/<domain>/<layer>/_quarantine/<table>``.
+"""
+
+import re
+from enum import StrEnum
+
+from dagster import AssetKey
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from platform_lib.errors import MeshError
+from platform_lib.settings import MeshSettings
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+QUARANTINE_FOLDER = "_quarantine"
+DELTA_KIND = "delta"
+
+
+class Layer(StrEnum):
+    """The three layers of a domain. Raw is owned by the platform and readable by every domain."""
+
+    RAW = "raw"
+    CURATED = "curated"
+    PRODUCT = "product"
+
+
+def check_name(value: str, what: str) -> str:
+    """Return ``value`` if it is a valid mesh name (lower-case identifier), else raise."""
+    if not NAME_PATTERN.match(value):
+        raise MeshError(
+            f"{what} {value!r} is not a valid name",
+            fix="use lower-case letters, digits and underscores, starting with a letter",
+        )
+    return value
+
+
+class TableKey(BaseModel):
+    """The name of one table of the mesh: ``domain/layer/table``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    domain: str
+    layer: Layer
+    table: str
+
+    @field_validator("domain", "table")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        return check_name(value, "name")
+
+    @classmethod
+    def parse(cls, text: str) -> "TableKey":
+        """Parse ``domain/layer/table`` (as ``mesh tables`` prints it)."""
+        parts = text.strip().strip("/").split("/")
+        if len(parts) != 3:
+            raise MeshError(
+                f"table name {text!r} is not of the form domain/layer/table",
+                fix="name a table as `mesh tables` prints it, e.g. payments/curated/transactions",
+            )
+        domain, layer, table = parts
+        if layer not in Layer.__members__.values():
+            raise MeshError(
+                f"table name {text!r} has unknown layer {layer!r}",
+                fix=f"use one of: {', '.join(m.value for m in Layer)}",
+            )
+        return cls(domain=domain, layer=Layer(layer), table=table)
+
+    @classmethod
+    def from_asset_key(cls, key: AssetKey) -> "TableKey":
+        """The table behind a mesh asset key ``[domain, layer, table]``."""
+        return cls.parse("/".join(key.path))
+
+    @property
+    def asset_key(self) -> AssetKey:
+        """The Dagster asset key ``[domain, layer, table]``."""
+        return AssetKey([self.domain, self.layer.value, self.table])
+
+    def uri(self, settings: MeshSettings) -> str:
+        """Where the table's Delta log lives."""
+        return settings.table_uri(self.domain, self.layer.value, self.table)
+
+    def quarantine_uri(self, settings: MeshSettings) -> str:
+        """Where the rows this table rejected are kept."""
+        return settings.table_uri(self.domain, self.layer.value, QUARANTINE_FOLDER, self.table)
+
+    def __str__(self) -> str:
+        return f"{self.domain}/{self.layer.value}/{self.table}"
+
+
+def owner_for_domain(domain: str) -> str:
+    """The default owner of a domain's assets: the Dagster team ``team:<domain>``."""
+    return f"team:{domain}"
+
+
+def standard_tags(key: TableKey) -> dict[str, str]:
+    """Tags every mesh asset carries, so the UI can filter by domain and layer."""
+    return {"mesh/domain": key.domain, "mesh/layer": key.layer.value}

@@ -1,0 +1,245 @@
+"""Split the bytes of a CSV landing file into records and parse them, keeping every record.
+
+A landing file is read as UTF-8 (a leading byte order mark is ignored) and cut into records at
+``\\n``. A record is one non-empty line, or several physical lines when a double-quoted field spans
+them (RFC 4180; a quote inside a quoted field is written ``""``). A ``\\r`` ending a physical line
+is dropped, so CRLF files read like LF files. Lines that are empty outside a quoted field separate
+records and are not records themselves.
+
+Nothing is dropped: a record that cannot be parsed (a NUL byte, bytes that are not UTF-8, broken
+quoting, a wrong number of fields, a quoted field still open at the end of the file) is returned
+with ``fields=None`` and a short message in ``error``, so the caller can quarantine it with its
+line number and original text. The module uses the standard library only.
+"""
+
+import csv
+import re
+from dataclasses import dataclass
+from itertools import compress, count, repeat
+
+_BOM = b"\xef\xbb\xbf"
+# Decoding with ``surrogateescape`` turns each byte that is not part of valid UTF-8 into one lone
+# surrogate in this range; valid UTF-8 can never produce one, so finding one finds a bad byte.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+_UNTERMINATED = "unterminated quoted field"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One record of a landing file, parsed or not.
+
+    Attributes:
+        line_number: The 1-based line of the file where the record starts.
+        raw_text: The record's original text without its final line terminator. The physical lines
+            of a multi-line record are joined with ``"\\n"``; bytes that are not UTF-8 are rendered
+            as ``\\xNN`` escapes (``errors="backslashreplace"``).
+        fields: The parsed field values, as written (not trimmed; an empty field is ``""``), or
+            ``None`` when the record could not be parsed.
+        error: ``None`` when the record was parsed, else a short message saying why not, e.g.
+            ``"expected 7 fields, found 8"``.
+    """
+
+    line_number: int
+    raw_text: str
+    fields: tuple[str, ...] | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ParsedCsv:
+    """A landing file split into its header and its records.
+
+    Attributes:
+        header: The first record's fields; ``None`` when the file has no records or its first
+            record cannot be parsed.
+        records: Every record after the header, in file order. When ``header`` is ``None`` this
+            holds every record of the file, the first one included, and field counts are not
+            checked.
+    """
+
+    header: tuple[str, ...] | None
+    records: tuple[SourceRecord, ...]
+
+
+def _byte_offset(text: str, index: int) -> int:
+    """Return the byte offset, in the original bytes, of character ``index`` of ``text``.
+
+    Args:
+        text: Text decoded with ``errors="surrogateescape"``.
+        index: A character index into ``text``.
+
+    Returns:
+        The number of original bytes before that character.
+    """
+    return len(text[:index].encode("utf-8", "surrogateescape"))
+
+
+def _render(text: str) -> str:
+    """Render text decoded with ``surrogateescape`` so that undecodable bytes read as ``\\xNN``.
+
+    Args:
+        text: Text decoded with ``errors="surrogateescape"``.
+
+    Returns:
+        The text, with each undecodable byte replaced by its backslash escape.
+    """
+    if _UNDECODABLE.search(text) is None:
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _parse_record(text: str) -> tuple[tuple[str, ...] | None, str | None]:
+    """Parse one record with the standard ``csv`` module, after checking its bytes.
+
+    Args:
+        text: The record's text (decoded with ``surrogateescape``, lines joined with ``"\\n"``).
+
+    Returns:
+        ``(fields, None)`` when the record parses, else ``(None, message)``. Byte offsets in a
+        message count from the start of the record, lines joined with a single ``\\n``.
+    """
+    nul = text.find("\0")
+    if nul >= 0:
+        return None, f"stray NUL byte at byte {_byte_offset(text, nul)}"
+    bad = _UNDECODABLE.search(text)
+    if bad is not None:
+        return None, f"undecodable bytes (not UTF-8) at byte {_byte_offset(text, bad.start())}"
+    try:
+        row = next(csv.reader([text], strict=True), [])
+    except csv.Error as exc:
+        return None, str(exc)
+    return tuple(row), None
+
+
+def _records_simple(lines: list[str]) -> ParsedCsv:
+    """Build the result for lines free of quotes, CRs, NULs and undecodable bytes.
+
+    For such a line, splitting on commas is exactly what the ``csv`` module does, and every record
+    is one line. This is the common case, so it gets its own tight loop.
+
+    Args:
+        lines: The file's physical lines, without terminators.
+
+    Returns:
+        The parsed file.
+    """
+    # Kept in C-level iterators (map, filter, compress): this path carries the bulk of real files.
+    numbers = list(compress(count(1), lines))
+    kept = list(filter(None, lines))
+    if not kept:
+        return ParsedCsv(header=None, records=())
+    header = tuple(kept[0].split(","))
+    expected = len(header)
+    del numbers[0], kept[0]
+    fields = list(map(tuple, map(str.split, kept, repeat(","))))
+    records = list(map(SourceRecord, numbers, kept, fields, repeat(None)))
+    if set(map(len, fields)) - {expected}:
+        for index, found in enumerate(map(len, fields)):
+            if found != expected:
+                message = f"expected {expected} fields, found {found}"
+                records[index] = SourceRecord(numbers[index], kept[index], None, message)
+    return ParsedCsv(header=header, records=tuple(records))
+
+
+def _split_records(lines: list[str]) -> list[tuple[int, str, bool]]:
+    """Group physical lines into records, following double quotes across lines.
+
+    A line with an odd number of ``"`` opens a quoted field that the next line with an odd number
+    closes; ``""`` inside a quoted field keeps the parity, so counting quotes is enough.
+
+    Args:
+        lines: The file's physical lines, without terminators.
+
+    Returns:
+        One ``(line_number, text, unterminated)`` per record, in file order, the lines of a
+        multi-line record joined with ``"\\n"``; ``unterminated`` is true only for a final record
+        whose quoted field is still open at the end of the file.
+    """
+    records: list[tuple[int, str, bool]] = []
+    start = 0
+    pending: list[str] = []
+    for number, line in enumerate(lines, 1):
+        if pending:
+            pending.append(line)
+            if line.count('"') % 2:
+                records.append((start, "\n".join(pending), False))
+                pending = []
+        elif line:
+            if '"' in line and line.count('"') % 2:
+                start = number
+                pending = [line]
+            else:
+                records.append((number, line, False))
+    if pending:
+        records.append((start, "\n".join(pending), True))
+    return records
+
+
+def parse_csv(data: bytes) -> ParsedCsv:
+    """Split a CSV landing file into its header and records, keeping every record.
+
+    The first record is the header. Each later record must have as many fields as the header;
+    one that does not, or that cannot be parsed at all, is kept with ``fields=None`` and an
+    ``error``. If the header itself cannot be parsed, ``header`` is ``None``, every record (the
+    first included) is returned in ``records`` and field counts are not checked.
+
+    Byte offsets in error messages count from the start of the record, its lines joined with a
+    single ``\\n`` (the ``\\r`` of a CRLF is not counted).
+
+    Args:
+        data: The file's bytes.
+
+    Returns:
+        The header and every record, in file order. Never raises for any input.
+    """
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    text = data.decode("utf-8", "surrogateescape")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if text.endswith("\r"):
+            text = text[:-1]  # a final line's CR is dropped as well
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()  # the empty string after the last terminator is not a line
+    # A file free of quotes, CRs, NULs, undecodable bytes and over-long lines (the usual case)
+    # takes the fast path; otherwise each record is checked on its own.
+    limit = csv.field_size_limit()
+    if (
+        '"' not in text
+        and "\r" not in text
+        and "\0" not in text
+        and (text.isascii() or _UNDECODABLE.search(text) is None)
+        and (not lines or max(map(len, lines)) <= limit)
+    ):
+        return _records_simple(lines)
+
+    built: list[SourceRecord] = []
+    header: tuple[str, ...] | None = None
+    expected = -1  # field count to enforce; -1 means "do not check"
+    for index, (line_number, record_text, unterminated) in enumerate(_split_records(lines)):
+        fields: tuple[str, ...] | None
+        error: str | None
+        plain = record_text.isascii()
+        if unterminated:
+            fields, error = None, _UNTERMINATED
+        elif (
+            '"' in record_text
+            or "\r" in record_text
+            or "\0" in record_text
+            or not plain
+            or len(record_text) > limit
+        ):
+            fields, error = _parse_record(record_text)
+        else:
+            fields, error = tuple(record_text.split(",")), None
+        if index == 0 and fields is not None:
+            header = fields
+            expected = len(fields)
+            continue
+        if fields is not None and expected >= 0 and len(fields) != expected:
+            error = f"expected {expected} fields, found {len(fields)}"
+            fields = None
+        raw = record_text if plain else _render(record_text)
+        built.append(SourceRecord(line_number, raw, fields, error))
+    return ParsedCsv(header=header, records=tuple(built))

@@ -1,0 +1,188 @@
+"""The raw layer: landing files become an append-only Delta table, every record kept.
+
+A raw table holds the source's columns as text, exactly as they arrived, plus envelope columns:
+
+- ``_ingested_at`` (UTC), ``_batch_id``: when and in which ingestion the record arrived;
+- ``_source_file``, ``_source_sha256``, ``_line_number``: where it came from;
+- ``_raw_record``: the record's original text; ``_parse_error``: why it could not be parsed
+  (its source columns are then null), or null.
+
+Re-ingesting a file already ingested (same name and content) adds nothing. A file whose header is
+not the declared one stops the whole ingestion before anything is written.
+"""
+
+import datetime as dt
+import hashlib
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict, Field
+
+from platform_lib.errors import MeshError
+from platform_lib.lake.csv_records import ParsedCsv, parse_csv
+from platform_lib.lake.reader import read_arrow, table_exists
+from platform_lib.lake.writer import WriteMode, WriteResult, write_table
+
+ENVELOPE_SCHEMA = pa.schema(
+    [
+        pa.field("_ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("_batch_id", pa.string(), nullable=False),
+        pa.field("_source_file", pa.string(), nullable=False),
+        pa.field("_source_sha256", pa.string(), nullable=False),
+        pa.field("_line_number", pa.int64(), nullable=False),
+        pa.field("_raw_record", pa.string(), nullable=False),
+        pa.field("_parse_error", pa.string()),
+    ]
+)
+
+
+class CsvSource(BaseModel):
+    """A landing folder of CSV files with a fixed header, feeding one raw table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    table: str = Field(description="Name of the raw table, e.g. 'transactions'.")
+    folder: str = Field(description="Folder under the landing root, e.g. 'payments/transactions'.")
+    columns: tuple[str, ...] = Field(min_length=1, description="The header every file must have.")
+    pattern: str = Field(default="*.csv", description="Glob of the files to ingest.")
+    description: str = ""
+
+    def arrow_schema(self) -> pa.Schema:
+        """The raw table's schema: source columns as text, then the envelope."""
+        return pa.schema([pa.field(c, pa.string()) for c in self.columns] + list(ENVELOPE_SCHEMA))
+
+
+class IngestResult(BaseModel):
+    """What one ingestion added to a raw table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    batch_id: str
+    files_ingested: tuple[str, ...]
+    files_skipped: tuple[str, ...]
+    """Files already in the raw table (same name and content), so not ingested again."""
+    records: int
+    unparseable: int
+    write: WriteResult | None
+
+
+def ingest_csv_folder(source: CsvSource, landing_root: Path, table_uri: str) -> IngestResult:
+    """Append every not-yet-ingested file of ``source`` to the raw table at ``table_uri``.
+
+    Raises:
+        MeshError: The landing folder is missing or unreadable, or a file's header is wrong.
+            Nothing is written in that case.
+    """
+    folder = landing_root / source.folder
+    files = _landing_files(folder, source.pattern)
+    already = _ingested_files(table_uri)
+    batch_id = uuid.uuid4().hex
+    ingested_at = dt.datetime.now(dt.UTC)
+    batches: list[pa.Table] = []
+    new_files: list[str] = []
+    skipped: list[str] = []
+    for path in files:
+        name = path.relative_to(landing_root).as_posix()
+        content = _read_bytes(path)
+        digest = hashlib.sha256(content).hexdigest()
+        if (name, digest) in already:
+            skipped.append(name)
+            continue
+        parsed = parse_csv(content)
+        _check_header(parsed, source, path)
+        batches.append(_records_table(parsed, source, name, digest, batch_id, ingested_at))
+        new_files.append(name)
+    if not batches and table_exists(table_uri):
+        return IngestResult(
+            batch_id=batch_id,
+            files_ingested=(),
+            files_skipped=tuple(skipped),
+            records=0,
+            unparseable=0,
+            write=None,
+        )
+    rows = pa.concat_tables(batches) if batches else source.arrow_schema().empty_table()
+    write = write_table(table_uri, rows, mode=WriteMode.APPEND)
+    return IngestResult(
+        batch_id=batch_id,
+        files_ingested=tuple(new_files),
+        files_skipped=tuple(skipped),
+        records=rows.num_rows,
+        unparseable=rows.num_rows - rows.column("_parse_error").null_count,
+        write=write,
+    )
+
+
+def _landing_files(folder: Path, pattern: str) -> list[Path]:
+    if not folder.is_dir():
+        raise MeshError(
+            f"landing folder {folder} does not exist or is not a folder",
+            fix="create it and put the source files there, or point MESH_LANDING_ROOT elsewhere",
+        )
+    try:
+        return sorted(p for p in folder.glob(pattern) if p.is_file())
+    except OSError as error:
+        raise MeshError(
+            f"landing folder {folder} cannot be read: {error.strerror}",
+            fix="give the process read permission on the folder",
+        ) from error
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise MeshError(
+            f"landing file {path} cannot be read: {error.strerror}",
+            fix="give the process read permission on the file",
+        ) from error
+
+
+def _ingested_files(table_uri: str) -> set[tuple[str, str]]:
+    if not table_exists(table_uri):
+        return set()
+    seen = read_arrow(table_uri, columns=["_source_file", "_source_sha256"])
+    pairs = pc.unique(
+        pc.binary_join_element_wise(seen["_source_file"], seen["_source_sha256"], "\x00")
+    )
+    return {tuple(p.split("\x00", 1)) for p in pairs.to_pylist()}
+
+
+def _check_header(parsed: ParsedCsv, source: CsvSource, path: Path) -> None:
+    if parsed.header is None and not parsed.records:
+        return
+    if parsed.header != source.columns:
+        found = ",".join(parsed.header) if parsed.header is not None else "an unreadable line"
+        raise MeshError(
+            f"landing file {path} has header {found!r}, expected {','.join(source.columns)!r}",
+            fix="fix the file's first line (or declare the source's columns to match); "
+            "nothing was ingested",
+        )
+
+
+def _records_table(
+    parsed: ParsedCsv,
+    source: CsvSource,
+    name: str,
+    digest: str,
+    batch_id: str,
+    ingested_at: dt.datetime,
+) -> pa.Table:
+    records = parsed.records
+    count = len(records)
+    columns: dict[str, list[str | None]] = {c: [] for c in source.columns}
+    for record in records:
+        for index, column in enumerate(source.columns):
+            columns[column].append(record.fields[index] if record.fields is not None else None)
+    envelope = {
+        "_ingested_at": [ingested_at] * count,
+        "_batch_id": [batch_id] * count,
+        "_source_file": [name] * count,
+        "_source_sha256": [digest] * count,
+        "_line_number": [r.line_number for r in records],
+        "_raw_record": [r.raw_text for r in records],
+        "_parse_error": [r.error for r in records],
+    }
+    return pa.table({**columns, **envelope}, schema=source.arrow_schema())

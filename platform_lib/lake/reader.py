@@ -1,0 +1,50 @@
+"""Reading Delta tables offline: deltalake -> Arrow, queried by DuckDB or polars.
+
+DuckDB's own ``delta_scan`` downloads an extension at run time, so the platform never uses it.
+"""
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+from deltalake import DeltaTable
+from pydantic import BaseModel, ConfigDict
+
+
+class TableState(BaseModel):
+    """A table's latest version and row count as the lake holds them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uri: str
+    version: int
+    rows: int
+
+
+def table_exists(uri: str, storage_options: dict[str, str] | None = None) -> bool:
+    """Whether a Delta table exists at ``uri``."""
+    return DeltaTable.is_deltatable(uri, storage_options=storage_options)
+
+
+def open_dataset(uri: str, storage_options: dict[str, str] | None = None) -> pads.Dataset:
+    """The latest version of the table as a lazy Arrow dataset (DuckDB and polars scan it)."""
+    return DeltaTable(uri, storage_options=storage_options).to_pyarrow_dataset()
+
+
+def read_arrow(
+    uri: str,
+    columns: Sequence[str] | None = None,
+    storage_options: dict[str, str] | None = None,
+) -> pa.Table:
+    """Read the latest version of the table (only ``columns`` when given) into Arrow."""
+    dataset = open_dataset(uri, storage_options)
+    return dataset.to_table(columns=list(columns) if columns is not None else None)
+
+
+def table_state(uri: str, storage_options: dict[str, str] | None = None) -> TableState | None:
+    """The table's version and row count (from file statistics), or None when it does not exist."""
+    if not table_exists(uri, storage_options):
+        return None
+    table = DeltaTable(uri, storage_options=storage_options)
+    rows = table.to_pyarrow_dataset().count_rows()
+    return TableState(uri=uri, version=table.version(), rows=rows)

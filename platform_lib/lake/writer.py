@@ -1,0 +1,147 @@
+"""The platform's one Delta writer: overwrite, append and partition-replace, errors never swallowed.
+
+Why not dagster-deltalake's IO manager: with deltalake 1.x it fails its own statistics on every
+write, records non-standard metadata keys, and its partitioned path swallowed a predicate error into
+a full overwrite (dagster issue 34064). Here a partition replace builds its predicate only from
+validated ``date`` values, and any error reaches the caller.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from enum import StrEnum
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import SchemaMismatchError
+from pydantic import BaseModel, ConfigDict
+
+from platform_lib.errors import MeshError
+
+
+class WriteMode(StrEnum):
+    """How a write treats the rows already in the table."""
+
+    OVERWRITE = "overwrite"
+    """Replace the whole table (a new Delta version; older versions stay readable)."""
+    APPEND = "append"
+    """Add rows; the schema must match the table's."""
+    REPLACE_PARTITIONS = "replace_partitions"
+    """Replace exactly the partitions present in the batch; other partitions are untouched."""
+
+
+class WriteResult(BaseModel):
+    """What one committed write did."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uri: str
+    mode: WriteMode
+    version: int
+    rows_written: int
+
+
+def write_table(
+    uri: str,
+    data: pa.Table,
+    *,
+    mode: WriteMode,
+    partition_by: Sequence[str] = (),
+    storage_options: dict[str, str] | None = None,
+) -> WriteResult:
+    """Write ``data`` to the Delta table at ``uri`` in one commit.
+
+    Args:
+        uri: The table location (a local path or an object-store URI).
+        data: The rows to write.
+        mode: See :class:`WriteMode`.
+        partition_by: Partition columns. ``REPLACE_PARTITIONS`` needs exactly one, of type date.
+        storage_options: deltalake storage options for object stores.
+
+    Returns:
+        The committed Delta version and the number of rows written.
+
+    Raises:
+        MeshError: The batch does not fit the table (schema or partitioning).
+
+    Example:
+        >>> write_table("/tmp/lake/t", pa.table({"a": [1]}), mode=WriteMode.OVERWRITE)
+    """
+    try:
+        if mode is WriteMode.APPEND:
+            write_deltalake(
+                uri,
+                data,
+                mode="append",
+                partition_by=list(partition_by) or None,
+                storage_options=storage_options,
+            )
+        elif mode is WriteMode.OVERWRITE:
+            write_deltalake(
+                uri,
+                data,
+                mode="overwrite",
+                partition_by=list(partition_by) or None,
+                schema_mode="overwrite",
+                storage_options=storage_options,
+            )
+        else:
+            predicate = partition_predicate(data, partition_by)
+            if predicate is None:
+                return WriteResult(
+                    uri=uri,
+                    mode=mode,
+                    version=current_version(uri, storage_options),
+                    rows_written=0,
+                )
+            write_deltalake(
+                uri,
+                data,
+                mode="overwrite",
+                partition_by=list(partition_by),
+                predicate=predicate,
+                storage_options=storage_options,
+            )
+    except SchemaMismatchError as error:
+        raise MeshError(
+            f"rows for {uri} do not match the table's schema: {error}",
+            fix="return the table's columns and types, or overwrite the table to change them",
+        ) from error
+    version = DeltaTable(uri, storage_options=storage_options).version()
+    return WriteResult(uri=uri, mode=mode, version=version, rows_written=data.num_rows)
+
+
+def partition_predicate(data: pa.Table, partition_by: Sequence[str]) -> str | None:
+    """The Delta predicate selecting the date partitions present in ``data`` (None if empty).
+
+    Only ``date`` values are formatted into the predicate, as ISO literals, so no user text can
+    reach it.
+    """
+    if len(partition_by) != 1:
+        raise MeshError(
+            f"replacing partitions needs exactly one partition column, got {list(partition_by)}",
+            fix="partition the table by one date column",
+        )
+    column = partition_by[0]
+    if column not in data.column_names or not pa.types.is_date(data.schema.field(column).type):
+        raise MeshError(
+            f"partition column {column!r} must be a date column of the batch",
+            fix=f"derive {column!r} as a date (for example CAST(ts AS DATE) in UTC)",
+        )
+    if data.column(column).null_count:
+        raise MeshError(
+            f"partition column {column!r} has null values",
+            fix="give every row its partition date",
+        )
+    days: list[dt.date] = sorted(pc.unique(data.column(column)).to_pylist())
+    if not days:
+        return None
+    quoted = ", ".join(f"'{day.isoformat()}'" for day in days)
+    return f'"{column}" IN ({quoted})'
+
+
+def current_version(uri: str, storage_options: dict[str, str] | None = None) -> int:
+    """The table's latest version, or -1 when no table exists at ``uri``."""
+    if not DeltaTable.is_deltatable(uri, storage_options=storage_options):
+        return -1
+    return DeltaTable(uri, storage_options=storage_options).version()

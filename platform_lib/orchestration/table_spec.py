@@ -1,0 +1,121 @@
+"""How a domain declares a table: what it reads, how it computes, which rules it promises.
+
+A domain writes a plain function and decorates it with :func:`table`; platform_lib turns the
+declaration into a Dagster asset with the mesh's conventions (see ``assets.py``).
+
+Example:
+    >>> @table(
+    ...     Layer.PRODUCT,
+    ...     reads={"tx": reads("payments/curated/transactions", columns=["amount", "currency"])},
+    ... )
+    ... def revenue(duckdb: DuckDBPyConnection) -> pa.Table:
+    ...     return duckdb.sql("SELECT currency, sum(amount) AS total FROM tx GROUP BY 1").arrow()
+"""
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from platform_lib.conventions import Layer, TableKey, check_name
+from platform_lib.errors import MeshError
+from platform_lib.lake.writer import WriteMode
+from platform_lib.quality.rules import Rule
+
+TableLike: TypeAlias = pa.Table | pa.RecordBatchReader | duckdb.DuckDBPyRelation | pl.DataFrame
+CONTEXT_PARAMETER = "context"
+DUCKDB_PARAMETER = "duckdb"
+
+
+@dataclass(frozen=True)
+class Read:
+    """A declared read of another table: the Dagster dependency and the input load in one."""
+
+    table: TableKey
+    columns: tuple[str, ...] | None = None
+    """The columns the consumer reads; only these are loaded. None reads every column."""
+
+
+def reads(table: str, columns: Sequence[str] | None = None) -> Read:
+    """Declare a read of ``table`` (``domain/layer/table``), limited to ``columns`` if given."""
+    return Read(TableKey.parse(table), tuple(columns) if columns is not None else None)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A domain's table: its compute function and everything the platform needs around it."""
+
+    layer: Layer
+    name: str
+    compute: Callable[..., TableLike]
+    reads: Mapping[str, Read] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+    mode: WriteMode = WriteMode.OVERWRITE
+    description: str = ""
+
+    def key(self, domain: str) -> TableKey:
+        """The table's mesh key inside ``domain``."""
+        return TableKey(domain=domain, layer=self.layer, table=self.name)
+
+
+def table(
+    layer: Layer,
+    *,
+    name: str | None = None,
+    reads: Mapping[str, Read] | None = None,
+    rules: Sequence[Rule] = (),
+    mode: WriteMode = WriteMode.OVERWRITE,
+    description: str | None = None,
+) -> Callable[[Callable[..., TableLike]], TableSpec]:
+    """Declare a table computed by the decorated function.
+
+    The function may take any of: ``context`` (Dagster's ``AssetExecutionContext``), ``duckdb``
+    (an in-memory DuckDB connection where every read is a view named after its key in ``reads``),
+    and one parameter per read, by that name, receiving the rows as an Arrow table. It returns
+    the table's rows as Arrow, a DuckDB relation or a polars DataFrame.
+
+    Args:
+        layer: ``curated`` or ``product`` (raw tables come from landing sources).
+        name: The table name; defaults to the function's name.
+        reads: Input name -> :func:`reads` declaration.
+        rules: Quality rules checked before publishing (see ``platform_lib.quality.rules``).
+        mode: How the rows are written.
+        description: Shown in the UI; defaults to the function's docstring.
+    """
+
+    def declare(compute: Callable[..., TableLike]) -> TableSpec:
+        table_name = check_name(name or compute.__name__, "table name")
+        if layer is Layer.RAW:
+            raise MeshError(
+                f"table {table_name!r} is declared in the raw layer",
+                fix="declare raw tables as landing sources (CsvSource); raw is platform-owned",
+            )
+        declared = dict(reads or {})
+        _check_parameters(compute, table_name, declared)
+        return TableSpec(
+            layer=layer,
+            name=table_name,
+            compute=compute,
+            reads=declared,
+            rules=tuple(rules),
+            mode=mode,
+            description=description or inspect.getdoc(compute) or "",
+        )
+
+    return declare
+
+
+def _check_parameters(compute: Callable[..., Any], name: str, declared: Mapping[str, Read]) -> None:
+    allowed = {CONTEXT_PARAMETER, DUCKDB_PARAMETER, *declared}
+    for input_name in declared:
+        check_name(input_name, f"input of table {name!r}")
+    unknown = [p for p in inspect.signature(compute).parameters if p not in allowed]
+    if unknown:
+        raise MeshError(
+            f"table {name!r}: parameter(s) {', '.join(unknown)} are not declared reads",
+            fix=f"declare them in reads=..., or use only: {', '.join(sorted(allowed))}",
+        )
