@@ -22,6 +22,7 @@ _BOM = b"\xef\xbb\xbf"
 # surrogate in this range; valid UTF-8 can never produce one, so finding one finds a bad byte.
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _UNTERMINATED = "unterminated quoted field"
+_CHUNK = 4096  # records per csv reader on the quick path of _csv_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,27 +89,119 @@ def _render(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _parse_record(text: str) -> tuple[tuple[str, ...] | None, str | None]:
-    """Parse one record with the standard ``csv`` module, after checking its bytes.
+def _byte_error(text: str) -> str | None:
+    """Say what is wrong with a record's bytes, if anything: a NUL byte or bytes that are not UTF-8.
 
     Args:
         text: The record's text (decoded with ``surrogateescape``, lines joined with ``"\\n"``).
 
     Returns:
-        ``(fields, None)`` when the record parses, else ``(None, message)``. Byte offsets in a
-        message count from the start of the record, lines joined with a single ``\\n``.
+        ``None`` when the bytes are fine, else a message whose byte offset counts from the start
+        of the record.
     """
     nul = text.find("\0")
     if nul >= 0:
-        return None, f"stray NUL byte at byte {_byte_offset(text, nul)}"
+        return f"stray NUL byte at byte {_byte_offset(text, nul)}"
     bad = _UNDECODABLE.search(text)
     if bad is not None:
-        return None, f"undecodable bytes (not UTF-8) at byte {_byte_offset(text, bad.start())}"
+        return f"undecodable bytes (not UTF-8) at byte {_byte_offset(text, bad.start())}"
+    return None
+
+
+def _csv_message(exc: csv.Error) -> str:
+    """Return a csv error's message without the module's hint about opening files.
+
+    Args:
+        exc: The error raised by the ``csv`` module.
+
+    Returns:
+        The message, e.g. ``"',' expected after '\"'"``.
+    """
+    return str(exc).split(" - do you need", 1)[0]
+
+
+def _csv_one(text: str) -> tuple[tuple[str, ...] | None, str | None]:
+    """Parse one record with the ``csv`` module.
+
+    Args:
+        text: The record's text, free of NUL bytes and undecodable bytes.
+
+    Returns:
+        ``(fields, None)`` when the record parses, else ``(None, message)``.
+    """
     try:
         row = next(csv.reader([text], strict=True), [])
     except csv.Error as exc:
-        return None, str(exc)
+        return None, _csv_message(exc)
     return tuple(row), None
+
+
+def _csv_careful(texts: list[str]) -> tuple[list[tuple[str, ...] | None], list[str | None]]:
+    """Parse records with one ``csv`` reader, making sure no record's result depends on another.
+
+    A row always ends at the end of one of the reader's input strings. When one spans several
+    records (a record that leaves a quoted field open, e.g. ``a"b,"c``, makes the reader read on),
+    those records are parsed again one by one.
+
+    Args:
+        texts: The records' texts, free of NUL bytes and undecodable bytes.
+
+    Returns:
+        The fields (or ``None``) and the error (or ``None``) of each record, in order.
+    """
+    fields: list[tuple[str, ...] | None] = []
+    errors: list[str | None] = []
+    reader = csv.reader(texts, strict=True)
+    done = 0
+    while done < len(texts):
+        row: tuple[str, ...] | None = None
+        error: str | None = None
+        try:
+            row = tuple(next(reader))
+        except csv.Error as exc:
+            error = _csv_message(exc)
+        except StopIteration:  # not expected with strict=True; stay safe regardless
+            break
+        consumed = reader.line_num
+        if consumed != done + 1:
+            break
+        fields.append(row)
+        errors.append(error)
+        done = consumed
+    for text in texts[len(fields) :]:  # a row spanned records: redo the rest one by one
+        row, error = _csv_one(text)
+        fields.append(row)
+        errors.append(error)
+    return fields, errors
+
+
+def _csv_many(texts: list[str]) -> tuple[list[tuple[str, ...] | None], list[str | None]]:
+    """Parse records with the ``csv`` module, quickly when a whole chunk of them parses cleanly.
+
+    Args:
+        texts: The records' texts, free of NUL bytes and undecodable bytes.
+
+    Returns:
+        The fields (or ``None``) and the error (or ``None``) of each record, in order.
+    """
+    fields: list[tuple[str, ...] | None] = []
+    errors: list[str | None] = []
+    for start in range(0, len(texts), _CHUNK):
+        chunk = texts[start : start + _CHUNK]
+        reader = csv.reader(chunk, strict=True)
+        try:
+            rows = list(map(tuple, reader))
+        except csv.Error:
+            rows = []
+        # As many rows as strings, and every string read: so each row is exactly one record.
+        if len(rows) == len(chunk) == reader.line_num:
+            fields.extend(rows)
+            errors.extend(repeat(None, len(rows)))
+        else:
+            chunk_fields, chunk_errors = _csv_careful(chunk)
+            fields.extend(chunk_fields)
+            errors.extend(chunk_errors)
+    return fields, errors
 
 
 def _records_simple(lines: list[str]) -> ParsedCsv:
@@ -141,7 +234,7 @@ def _records_simple(lines: list[str]) -> ParsedCsv:
     return ParsedCsv(header=header, records=tuple(records))
 
 
-def _split_records(lines: list[str]) -> list[tuple[int, str, bool]]:
+def _split_records(lines: list[str]) -> tuple[list[int], list[str], bool]:
     """Group physical lines into records, following double quotes across lines.
 
     A line with an odd number of ``"`` opens a quoted field that the next line with an odd number
@@ -151,28 +244,73 @@ def _split_records(lines: list[str]) -> list[tuple[int, str, bool]]:
         lines: The file's physical lines, without terminators.
 
     Returns:
-        One ``(line_number, text, unterminated)`` per record, in file order, the lines of a
-        multi-line record joined with ``"\\n"``; ``unterminated`` is true only for a final record
-        whose quoted field is still open at the end of the file.
+        The line number where each record starts, the text of each record (the lines of a
+        multi-line record joined with ``"\\n"``), and whether the last record ends inside a quoted
+        field still open at the end of the file.
     """
-    records: list[tuple[int, str, bool]] = []
-    start = 0
+    numbers: list[int] = []
+    texts: list[str] = []
     pending: list[str] = []
     for number, line in enumerate(lines, 1):
         if pending:
             pending.append(line)
             if line.count('"') % 2:
-                records.append((start, "\n".join(pending), False))
+                texts.append("\n".join(pending))
                 pending = []
         elif line:
+            numbers.append(number)
             if '"' in line and line.count('"') % 2:
-                start = number
                 pending = [line]
             else:
-                records.append((number, line, False))
+                texts.append(line)
     if pending:
-        records.append((start, "\n".join(pending), True))
-    return records
+        texts.append("\n".join(pending))
+    return numbers, texts, bool(pending)
+
+
+def _records_general(text: str, lines: list[str]) -> ParsedCsv:
+    """Build the result for any file, checking each record on its own.
+
+    Args:
+        text: The whole file, decoded with ``surrogateescape``, CRLF turned into LF.
+        lines: The file's physical lines, without terminators.
+
+    Returns:
+        The parsed file.
+    """
+    numbers, texts, unterminated = _split_records(lines)
+    total = len(texts)
+    errors: list[str | None] = [None] * total
+    if unterminated:
+        errors[-1] = _UNTERMINATED
+    if "\0" in text or not text.isascii():
+        for index, record_text in enumerate(texts):
+            if "\0" in record_text or not record_text.isascii():
+                errors[index] = errors[index] or _byte_error(record_text)
+    fields: list[tuple[str, ...] | None] = [None] * total
+    to_parse = [index for index, error in enumerate(errors) if error is None]
+    if len(to_parse) == total:
+        fields, errors = _csv_many(texts)
+    else:
+        parsed_fields, parsed_errors = _csv_many([texts[index] for index in to_parse])
+        for index, row, error in zip(to_parse, parsed_fields, parsed_errors, strict=True):
+            fields[index] = row
+            errors[index] = error
+
+    header: tuple[str, ...] | None = None
+    first = 0
+    if total and fields[0] is not None:
+        header = fields[0]
+        first = 1
+        expected = len(header)
+        for index in range(first, total):
+            row = fields[index]
+            if row is not None and len(row) != expected:
+                errors[index] = f"expected {expected} fields, found {len(row)}"
+                fields[index] = None
+    raws = texts if text.isascii() else [_render(record_text) for record_text in texts]
+    records = map(SourceRecord, numbers[first:], raws[first:], fields[first:], errors[first:])
+    return ParsedCsv(header=header, records=tuple(records))
 
 
 def parse_csv(data: bytes) -> ParsedCsv:
@@ -214,32 +352,4 @@ def parse_csv(data: bytes) -> ParsedCsv:
     ):
         return _records_simple(lines)
 
-    built: list[SourceRecord] = []
-    header: tuple[str, ...] | None = None
-    expected = -1  # field count to enforce; -1 means "do not check"
-    for index, (line_number, record_text, unterminated) in enumerate(_split_records(lines)):
-        fields: tuple[str, ...] | None
-        error: str | None
-        plain = record_text.isascii()
-        if unterminated:
-            fields, error = None, _UNTERMINATED
-        elif (
-            '"' in record_text
-            or "\r" in record_text
-            or "\0" in record_text
-            or not plain
-            or len(record_text) > limit
-        ):
-            fields, error = _parse_record(record_text)
-        else:
-            fields, error = tuple(record_text.split(",")), None
-        if index == 0 and fields is not None:
-            header = fields
-            expected = len(fields)
-            continue
-        if fields is not None and expected >= 0 and len(fields) != expected:
-            error = f"expected {expected} fields, found {len(fields)}"
-            fields = None
-        raw = record_text if plain else _render(record_text)
-        built.append(SourceRecord(line_number, raw, fields, error))
-    return ParsedCsv(header=header, records=tuple(built))
+    return _records_general(text, lines)

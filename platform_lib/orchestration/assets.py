@@ -25,7 +25,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from platform_lib.conventions import DELTA_KIND, Layer, TableKey, standard_tags
-from platform_lib.lake.publish import PublishOutcome, publish
+from platform_lib.lake.publish import publish
 from platform_lib.lake.raw_ingest import CsvSource, ingest_csv_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
 from platform_lib.lake.sql import register_input
@@ -51,7 +51,8 @@ PARSEABLE_CHECK = "records_parseable"
 def table_asset(spec: TableSpec, domain: str, owners: Sequence[str]) -> AssetsDefinition:
     """The Dagster asset of a domain's table declaration."""
     key = spec.key(domain)
-    uri = key.uri(resolve_settings())
+    # Where the table lives as the code location loads; each run resolves it again.
+    uri_at_load = key.uri(resolve_settings())
     check_specs = [
         AssetCheckSpec(
             name=rule.id,
@@ -69,7 +70,7 @@ def table_asset(spec: TableSpec, domain: str, owners: Sequence[str]) -> AssetsDe
         owners=list(owners),
         kinds={DELTA_KIND},
         tags=standard_tags(key),
-        metadata=definition_metadata(key, uri),
+        metadata=definition_metadata(key, uri_at_load),
         deps=[read.table.asset_key for read in spec.reads.values()],
         check_specs=check_specs,
         required_resource_keys={DUCKDB_RESOURCE},
@@ -90,8 +91,9 @@ def table_asset(spec: TableSpec, domain: str, owners: Sequence[str]) -> AssetsDe
                 "nothing was committed and the table keeps its previous version",
                 allow_retries=False,
             )
+        uri = key.uri(settings)
         yield MaterializeResult(
-            metadata=publish_metadata(outcome, _published_schema(outcome, key, settings), uri),
+            metadata=publish_metadata(outcome, open_dataset(uri).schema, uri),
             check_results=checks,
         )
 
@@ -101,7 +103,7 @@ def table_asset(spec: TableSpec, domain: str, owners: Sequence[str]) -> AssetsDe
 def raw_asset(source: CsvSource, domain: str, owners: Sequence[str]) -> AssetsDefinition:
     """The Dagster asset ingesting a landing source into its append-only raw table."""
     key = TableKey(domain=domain, layer=Layer.RAW, table=source.table)
-    uri = key.uri(resolve_settings())
+    uri_at_load = key.uri(resolve_settings())
 
     @asset(
         key=key.asset_key,
@@ -111,7 +113,7 @@ def raw_asset(source: CsvSource, domain: str, owners: Sequence[str]) -> AssetsDe
         owners=list(owners),
         kinds={DELTA_KIND},
         tags=standard_tags(key),
-        metadata=definition_metadata(key, uri),
+        metadata=definition_metadata(key, uri_at_load),
         check_specs=[
             AssetCheckSpec(
                 name=PARSEABLE_CHECK,
@@ -123,6 +125,7 @@ def raw_asset(source: CsvSource, domain: str, owners: Sequence[str]) -> AssetsDe
     )
     def _ingest() -> MaterializeResult:
         settings = resolve_settings()
+        uri = key.uri(settings)
         result = ingest_csv_folder(source, settings.landing_root, uri)
         state = table_state(uri)
         if state is None:
@@ -196,10 +199,6 @@ def _check_result(result: RuleResult) -> AssetCheckResult:
             if value is not None
         },
     )
-
-
-def _published_schema(outcome: PublishOutcome, key: TableKey, settings: Any) -> pa.Schema:
-    return open_dataset(key.uri(settings)).schema
 
 
 __all__ = ["Read", "raw_asset", "table_asset", "to_arrow"]

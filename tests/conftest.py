@@ -1,0 +1,105 @@
+"""Shared fixtures: an isolated mesh environment (lake, landing zone, Dagster instance) per test."""
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+import pytest
+from dagster import DagsterInstance
+
+from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
+from platform_lib.settings import MeshSettings, resolve_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TELEMETRY_OFF = "telemetry:\n  enabled: false\n"
+
+
+def load_demo_generator() -> ModuleType:
+    """The demo landing generator (``data/generate_demo.py``), which is a script, not a package."""
+    path = PROJECT_ROOT / "data" / "generate_demo.py"
+    spec = importlib.util.spec_from_file_location("generate_demo", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass(frozen=True)
+class MeshEnv:
+    """Paths of an isolated mesh, and the demo landing files' record counts."""
+
+    root: Path
+    lake: Path
+    landing: Path
+    dagster_home: Path
+    source_records: int
+    malformed_records: int
+
+    @property
+    def settings(self) -> MeshSettings:
+        return resolve_settings()
+
+    def environ(self) -> dict[str, str]:
+        """Environment variables for a subprocess using this mesh."""
+        return {
+            **os.environ,
+            "MESH_LAKE_ROOT": str(self.lake),
+            "MESH_LANDING_ROOT": str(self.landing),
+            "DAGSTER_HOME": str(self.dagster_home),
+        }
+
+
+def make_mesh_env(root: Path, monkeypatch: pytest.MonkeyPatch) -> MeshEnv:
+    landing = root / "landing"
+    demo = load_demo_generator().write_demo_landing(landing / "payments" / "transactions")
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(TELEMETRY_OFF)
+    env = MeshEnv(
+        root=root,
+        lake=root / "lake",
+        landing=landing,
+        dagster_home=home,
+        source_records=demo.records,
+        malformed_records=demo.malformed,
+    )
+    monkeypatch.setenv("MESH_LAKE_ROOT", str(env.lake))
+    monkeypatch.setenv("MESH_LANDING_ROOT", str(env.landing))
+    monkeypatch.setenv("DAGSTER_HOME", str(env.dagster_home))
+    return env
+
+
+@pytest.fixture
+def mesh_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MeshEnv:
+    """A fresh lake, a landing zone holding the demo files, and an empty Dagster instance."""
+    return make_mesh_env(tmp_path, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def module_mesh_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeshEnv]:
+    """Like ``mesh_env``, shared by the tests of one module."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield make_mesh_env(tmp_path_factory.mktemp("mesh"), monkeypatch)
+
+
+@pytest.fixture
+def mesh_graph() -> MeshGraph:
+    """The project's real mesh: every code location of workspace.yaml."""
+    return load_mesh(PROJECT_ROOT)
+
+
+def instance_for(env: MeshEnv) -> DagsterInstance:
+    """The Dagster instance stored in the mesh environment's DAGSTER_HOME."""
+    return DagsterInstance.from_config(str(env.dagster_home))
+
+
+def sql(query: str, **tables: object) -> list[tuple[object, ...]]:
+    """Run ``query`` in a fresh in-memory DuckDB where each keyword is a registered Arrow input."""
+    with duckdb.connect(":memory:") as connection:
+        for name, data in tables.items():
+            connection.register(name, data)
+        return connection.execute(query).fetchall()

@@ -1,0 +1,324 @@
+"""End to end: the real Dagster CLI and webserver over the workspace's three code locations.
+
+Nothing is mocked. ``dagster definitions validate`` loads every domain; one
+``dagster-webserver`` (started once for the module, in its own process group) serves the
+federated asset graph over GraphQL, and a ``mesh materialize`` run recorded in the same
+``DAGSTER_HOME`` shows up there with its metadata and asset check evaluations.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+LOCATIONS = ("payments", "fraud", "finance")
+INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+STARTUP_TIMEOUT = 90.0
+STOP_TIMEOUT = 15.0
+
+RAW_TRANSACTIONS = ["payments", "raw", "transactions"]
+CURATED_TRANSACTIONS = ["payments", "curated", "transactions"]
+ACCOUNT_RISK = ["fraud", "product", "account_risk"]
+DAILY_REVENUE = ["finance", "product", "daily_revenue"]
+
+# Loopback only: never route through a proxy configured in the environment.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+ASSET_GRAPH_QUERY = """
+{
+  assetNodes {
+    assetKey { path }
+    dependencyKeys { path }
+    groupName
+    kinds
+    owners {
+      __typename
+      ... on TeamAssetOwner { team }
+      ... on UserAssetOwner { email }
+    }
+    repository { location { name } }
+  }
+}
+"""
+
+WORKSPACE_QUERY = """
+{
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries {
+        name
+        loadStatus
+        locationOrLoadError {
+          __typename
+          ... on RepositoryLocation { name }
+          ... on PythonError { message }
+        }
+      }
+    }
+    ... on PythonError { message }
+  }
+}
+"""
+
+MATERIALIZATION_QUERY = """
+query Materialization($path: [String!]!) {
+  assetOrError(assetKey: {path: $path}) {
+    __typename
+    ... on Asset {
+      assetMaterializations(limit: 1) {
+        runId
+        metadataEntries { label }
+      }
+      definition {
+        assetChecksOrError {
+          __typename
+          ... on AssetChecks {
+            checks {
+              name
+              executionForLatestMaterialization {
+                runId
+                status
+                evaluation { checkName success }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+CHECK_EXECUTIONS_QUERY = """
+query CheckExecutions($path: [String!]!, $check: String!) {
+  assetCheckExecutions(assetKey: {path: $path}, checkName: $check, limit: 5) {
+    runId
+    status
+    evaluation { checkName success }
+  }
+}
+"""
+
+
+def mesh_environment(root: Path) -> dict[str, str]:
+    """The environment of every process: instance, lake and landing under ``root``."""
+    home = root / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
+    landing = root / "landing"
+    if not landing.exists():
+        shutil.copytree(PROJECT_ROOT / "data" / "landing", landing)
+    env = dict(os.environ)
+    env.update(
+        DAGSTER_HOME=str(home),
+        MESH_LAKE_ROOT=str(root / "lake"),
+        MESH_LANDING_ROOT=str(landing),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group, then SIGKILL it when it does not exit in time."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_TIMEOUT)
+    # The code servers share the group and may outlive the webserver: always finish them.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=STOP_TIMEOUT)
+
+
+class Webserver:
+    """A running ``dagster-webserver`` and the environment it was started with."""
+
+    def __init__(self, url: str, env: dict[str, str], log: Path) -> None:
+        self.url = url
+        self.env = env
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-20_000:]
+
+    def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/graphql",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with _OPENER.open(request, timeout=60) as response:
+            payload: dict[str, Any] = json.loads(response.read())
+        assert not payload.get("errors"), json.dumps(payload["errors"], indent=2)
+        data: dict[str, Any] = payload["data"]
+        return data
+
+
+def _wait_until_serving(process: subprocess.Popen[bytes], server: Webserver) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    last_error = ""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(
+                f"dagster-webserver exited with {process.returncode} before serving:\n"
+                f"{server.output()}"
+            )
+        try:
+            with _OPENER.open(f"{server.url}/server_info", timeout=5) as response:
+                info = json.loads(response.read())
+            if "dagster_version" in info:
+                return
+        except (OSError, ValueError) as error:
+            last_error = repr(error)
+        time.sleep(1)
+    pytest.fail(
+        f"dagster-webserver did not answer /server_info within {STARTUP_TIMEOUT:.0f}s "
+        f"(last error: {last_error}):\n{server.output()}"
+    )
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webserver]:
+    """One real webserver for the module, over the project's workspace.yaml."""
+    root = tmp_path_factory.mktemp("webserver")
+    env = mesh_environment(root)
+    port = free_port()
+    log = root / "webserver.log"
+    server = Webserver(f"http://127.0.0.1:{port}", env, log)
+    command = [
+        str(BIN / "dagster-webserver"),
+        *("-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)),
+    ]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_serving(process, server)
+        yield server
+    finally:
+        stop_process_group(process)
+
+
+def _by_key(nodes: list[dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]]:
+    return {tuple(node["assetKey"]["path"]): node for node in nodes}
+
+
+def test_definitions_validate_loads_every_location(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT,
+        env=mesh_environment(tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    for location in LOCATIONS:
+        assert f"code location {location}" in output, output
+    assert "All code locations passed validation" in output, output
+
+
+def test_webserver_serves_the_federated_asset_graph(webserver: Webserver) -> None:
+    workspace = webserver.graphql(WORKSPACE_QUERY)["workspaceOrError"]
+    assert workspace["__typename"] == "Workspace", workspace
+    entries = {entry["name"]: entry for entry in workspace["locationEntries"]}
+    assert set(entries) == set(LOCATIONS), entries
+    for name, entry in entries.items():
+        assert entry["loadStatus"] == "LOADED", entry
+        location = entry["locationOrLoadError"]
+        assert location["__typename"] == "RepositoryLocation", (name, location)
+        assert location["name"] == name
+
+    nodes = _by_key(webserver.graphql(ASSET_GRAPH_QUERY)["assetNodes"])
+    for key in (RAW_TRANSACTIONS, CURATED_TRANSACTIONS, ACCOUNT_RISK, DAILY_REVENUE):
+        assert tuple(key) in nodes, sorted(nodes)
+
+    def dependencies(key: list[str]) -> list[list[str]]:
+        return [dep["path"] for dep in nodes[tuple(key)]["dependencyKeys"]]
+
+    # The edges that cross code locations, resolved by the webserver's workspace graph.
+    assert RAW_TRANSACTIONS in dependencies(ACCOUNT_RISK)
+    assert CURATED_TRANSACTIONS in dependencies(DAILY_REVENUE)
+    assert RAW_TRANSACTIONS in dependencies(CURATED_TRANSACTIONS)
+
+    for path, node in nodes.items():
+        domain = path[0]
+        assert node["groupName"] == domain, node
+        assert node["repository"]["location"]["name"] == domain, node
+        assert node["kinds"] == ["delta"], node
+        assert {"__typename": "TeamAssetOwner", "team": domain} in node["owners"], node
+
+
+def test_webserver_shows_a_mesh_materialization(webserver: Webserver) -> None:
+    result = subprocess.run(
+        [str(BIN / "mesh"), "materialize", "--domain", "payments"],
+        cwd=PROJECT_ROOT,
+        env=webserver.env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    asset = webserver.graphql(MATERIALIZATION_QUERY, path=CURATED_TRANSACTIONS)["assetOrError"]
+    assert asset["__typename"] == "Asset", asset
+    materializations = asset["assetMaterializations"]
+    assert len(materializations) == 1, asset
+    run_id = materializations[0]["runId"]
+    labels = {entry["label"] for entry in materializations[0]["metadataEntries"]}
+    assert {"dagster/row_count", "dagster/uri"} <= labels, labels
+
+    checks_or_error = asset["definition"]["assetChecksOrError"]
+    assert checks_or_error["__typename"] == "AssetChecks", checks_or_error
+    checks = {check["name"]: check for check in checks_or_error["checks"]}
+    assert "transaction_id_unique" in checks, sorted(checks)
+    latest = checks["transaction_id_unique"]["executionForLatestMaterialization"]
+    assert latest is not None, checks["transaction_id_unique"]
+    assert latest["runId"] == run_id
+    # The demo data holds duplicates (quarantined), so the check may pass or fail; it must
+    # have been evaluated, not skipped or crashed.
+    assert latest["status"] in {"SUCCEEDED", "FAILED"}, latest
+    assert latest["evaluation"]["checkName"] == "transaction_id_unique"
+
+    executions = webserver.graphql(
+        CHECK_EXECUTIONS_QUERY, path=CURATED_TRANSACTIONS, check="transaction_id_unique"
+    )["assetCheckExecutions"]
+    assert [e["runId"] for e in executions] == [run_id], executions
+    assert executions[0]["evaluation"] is not None, executions

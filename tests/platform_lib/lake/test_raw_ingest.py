@@ -1,0 +1,73 @@
+"""Raw ingestion keeps every record, is idempotent, and refuses bad landing files cleanly."""
+
+from pathlib import Path
+
+import pytest
+
+from platform_lib.errors import MeshError
+from platform_lib.lake.raw_ingest import CsvSource, ingest_csv_folder
+from platform_lib.lake.reader import read_arrow, table_state
+
+SOURCE = CsvSource(table="things", folder="d/things", columns=("id", "name"))
+
+
+def land(landing: Path, name: str, content: bytes) -> None:
+    folder = landing / "d" / "things"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(content)
+
+
+def test_every_record_is_kept_with_its_envelope(tmp_path: Path) -> None:
+    landing, uri = tmp_path / "landing", str(tmp_path / "raw")
+    land(landing, "a.csv", b'id,name\r\n1,one\r\n2,"two\r\nlines"\r\n3\r\n\xff,x\r\n4,f\x00ur\r\n')
+
+    result = ingest_csv_folder(SOURCE, landing, uri)
+
+    table = read_arrow(uri).sort_by("_line_number")
+    assert result.records == table.num_rows == 5
+    assert result.unparseable == 3
+    assert table["_line_number"].to_pylist() == [2, 3, 5, 6, 7]
+    assert table["name"].to_pylist() == ["one", "two\nlines", None, None, None]
+    assert table["_raw_record"].to_pylist()[2] == "3"
+    assert table["_parse_error"].to_pylist()[:3] == [None, None, "expected 2 fields, found 1"]
+    assert set(table["_source_file"].to_pylist()) == {"d/things/a.csv"}
+    assert len(set(table["_batch_id"].to_pylist())) == 1
+
+
+def test_reingesting_adds_nothing_and_new_files_are_appended(tmp_path: Path) -> None:
+    landing, uri = tmp_path / "landing", str(tmp_path / "raw")
+    land(landing, "a.csv", b"id,name\n1,one\n")
+    ingest_csv_folder(SOURCE, landing, uri)
+
+    again = ingest_csv_folder(SOURCE, landing, uri)
+    land(landing, "b.csv", b"id,name\n2,two\n3,three\n")
+    more = ingest_csv_folder(SOURCE, landing, uri)
+
+    assert again.records == 0 and again.files_skipped == ("d/things/a.csv",)
+    assert more.files_ingested == ("d/things/b.csv",)
+    assert table_state(uri) == table_state(uri).model_copy(update={"rows": 3, "version": 1})
+
+
+def test_a_wrong_header_names_the_file_and_writes_nothing(tmp_path: Path) -> None:
+    landing, uri = tmp_path / "landing", str(tmp_path / "raw")
+    land(landing, "a.csv", b"id,name\n1,one\n")
+    land(landing, "b.csv", b"id,nom\n2,deux\n")
+
+    with pytest.raises(MeshError, match=r"b\.csv has header 'id,nom', expected 'id,name'"):
+        ingest_csv_folder(SOURCE, landing, uri)
+    assert table_state(uri) is None
+
+
+def test_a_missing_landing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(MeshError, match=r"landing folder .* does not exist") as error:
+        ingest_csv_folder(SOURCE, tmp_path / "nowhere", str(tmp_path / "raw"))
+    assert "MESH_LANDING_ROOT" in error.value.fix
+
+
+def test_an_empty_landing_folder_creates_an_empty_readable_table(tmp_path: Path) -> None:
+    landing, uri = tmp_path / "landing", str(tmp_path / "raw")
+    (landing / "d" / "things").mkdir(parents=True)
+
+    ingest_csv_folder(SOURCE, landing, uri)
+
+    assert read_arrow(uri).schema == SOURCE.arrow_schema()
