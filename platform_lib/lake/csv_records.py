@@ -208,7 +208,7 @@ def _records_simple(lines: list[str]) -> ParsedCsv:
     """Build the result for lines free of quotes, CRs, NULs and undecodable bytes.
 
     For such a line, splitting on commas is exactly what the ``csv`` module does, and every record
-    is one line. This is the common case, so it gets its own tight loop.
+    is one line. This is the common case, so it gets its own path, built from C-level iterators.
 
     Args:
         lines: The file's physical lines, without terminators.
@@ -216,7 +216,6 @@ def _records_simple(lines: list[str]) -> ParsedCsv:
     Returns:
         The parsed file.
     """
-    # Kept in C-level iterators (map, filter, compress): this path carries the bulk of real files.
     numbers = list(compress(count(1), lines))
     kept = list(filter(None, lines))
     if not kept:
@@ -280,22 +279,29 @@ def _records_general(text: str, lines: list[str]) -> ParsedCsv:
     """
     numbers, texts, unterminated = _split_records(lines)
     total = len(texts)
-    errors: list[str | None] = [None] * total
+    # Records the csv module must not see: the unterminated last one and those with bad bytes.
+    # They are kept out by an empty placeholder, which reads as one empty row.
+    rejected: dict[int, str] = {}
+    raws = texts
     if unterminated:
-        errors[-1] = _UNTERMINATED
+        rejected[total - 1] = _UNTERMINATED
     if "\0" in text or not text.isascii():
+        raws = texts.copy()
         for index, record_text in enumerate(texts):
             if "\0" in record_text or not record_text.isascii():
-                errors[index] = errors[index] or _byte_error(record_text)
-    fields: list[tuple[str, ...] | None] = [None] * total
-    to_parse = [index for index, error in enumerate(errors) if error is None]
-    if len(to_parse) == total:
-        fields, errors = _csv_many(texts)
-    else:
-        parsed_fields, parsed_errors = _csv_many([texts[index] for index in to_parse])
-        for index, row, error in zip(to_parse, parsed_fields, parsed_errors, strict=True):
-            fields[index] = row
-            errors[index] = error
+                raws[index] = _render(record_text)
+                byte_error = _byte_error(record_text)
+                if byte_error is not None:
+                    rejected.setdefault(index, byte_error)
+    to_parse = texts
+    if rejected:
+        to_parse = texts.copy()
+        for index in rejected:
+            to_parse[index] = ""
+    fields, errors = _csv_many(to_parse)
+    for index, error in rejected.items():
+        fields[index] = None
+        errors[index] = error
 
     header: tuple[str, ...] | None = None
     first = 0
@@ -308,7 +314,6 @@ def _records_general(text: str, lines: list[str]) -> ParsedCsv:
             if row is not None and len(row) != expected:
                 errors[index] = f"expected {expected} fields, found {len(row)}"
                 fields[index] = None
-    raws = texts if text.isascii() else [_render(record_text) for record_text in texts]
     records = map(SourceRecord, numbers[first:], raws[first:], fields[first:], errors[first:])
     return ParsedCsv(header=header, records=tuple(records))
 

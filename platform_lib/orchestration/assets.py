@@ -81,7 +81,14 @@ def table_asset(spec: TableSpec, domain: str, owners: Sequence[str]) -> AssetsDe
         resource: DuckDBResource = getattr(context.resources, DUCKDB_RESOURCE)
         with resource.get_connection() as connection:
             rows = _run_compute(spec, context, connection)
-        outcome = publish(key, rows, rules=spec.rules, mode=spec.mode, settings=settings)
+        outcome = publish(
+            key,
+            rows,
+            rules=spec.rules,
+            mode=spec.mode,
+            settings=settings,
+            partition_by=spec.partition_by,
+        )
         checks = [_check_result(result) for result in outcome.validation.rules]
         if not outcome.committed:
             yield from checks

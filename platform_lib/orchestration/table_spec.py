@@ -55,6 +55,7 @@ class TableSpec:
     reads: Mapping[str, Read] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     mode: WriteMode = WriteMode.OVERWRITE
+    partition_by: tuple[str, ...] = ()
     description: str = ""
 
     def key(self, domain: str) -> TableKey:
@@ -69,6 +70,7 @@ def table(
     reads: Mapping[str, Read] | None = None,
     rules: Sequence[Rule] = (),
     mode: WriteMode = WriteMode.OVERWRITE,
+    partition_by: Sequence[str] = (),
     description: str | None = None,
 ) -> Callable[[Callable[..., TableLike]], TableSpec]:
     """Declare a table computed by the decorated function.
@@ -84,6 +86,7 @@ def table(
         reads: Input name -> :func:`reads` declaration.
         rules: Quality rules checked before publishing (see ``platform_lib.quality.rules``).
         mode: How the rows are written.
+        partition_by: Partition columns; ``REPLACE_PARTITIONS`` needs one date column.
         description: Shown in the UI; defaults to the function's docstring.
     """
 
@@ -103,6 +106,7 @@ def table(
             reads=declared,
             rules=tuple(rules),
             mode=mode,
+            partition_by=tuple(partition_by),
             description=description or inspect.getdoc(compute) or "",
         )
 

@@ -1,0 +1,94 @@
+"""A domain built with platform_lib, run by Dagster for real: conventions, reads, modes, errors."""
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+from dagster import AssetExecutionContext, DagsterInstance, Definitions
+
+from platform_lib import (
+    CsvSource,
+    Layer,
+    MeshError,
+    NotNull,
+    TableKey,
+    WriteMode,
+    domain_definitions,
+    reads,
+    table,
+)
+from platform_lib.lake.reader import read_arrow
+from tests.conftest import MeshEnv
+
+EVENTS = CsvSource(table="events", folder="shop/events", columns=("day", "n"))
+
+
+@table(
+    Layer.CURATED,
+    reads={"raw": reads("shop/raw/events", columns=["day", "n"])},
+    rules=[NotNull(id="n_present", column="n")],
+    mode=WriteMode.REPLACE_PARTITIONS,
+    partition_by=["day"],
+)
+def daily(raw: pa.Table, context: AssetExecutionContext) -> pa.Table:
+    """Events per day, one partition per day."""
+    context.log.info("computing %s rows", raw.num_rows)
+    days = [dt.date.fromisoformat(d) for d in raw["day"].to_pylist()]
+    counts = [int(n) if n.isdigit() else None for n in raw["n"].to_pylist()]
+    return pa.table({"day": pa.array(days, pa.date32()), "n": pa.array(counts, pa.int64())})
+
+
+def shop() -> Definitions:
+    return domain_definitions("shop", sources=[EVENTS], tables=[daily])
+
+
+def run(defs: Definitions) -> bool:
+    job = defs.resolve_implicit_global_asset_job_def()
+    return job.execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False
+    ).success
+
+
+def land(env: MeshEnv, name: str, body: str) -> None:
+    folder = env.landing / "shop" / "events"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("day,n\n" + body)
+
+
+def test_partition_replace_rewrites_only_the_days_of_the_batch(mesh_env: MeshEnv) -> None:
+    key = TableKey.parse("shop/curated/daily")
+    land(mesh_env, "a.csv", "2026-11-01,1\n2026-11-02,2\n2026-11-02,x\n")
+    assert run(shop())
+
+    land(mesh_env, "b.csv", "2026-11-02,5\n")
+    assert run(shop())
+
+    table = read_arrow(key.uri(mesh_env.settings)).sort_by(
+        [("day", "ascending"), ("n", "ascending")]
+    )
+    quarantine = read_arrow(key.quarantine_uri(mesh_env.settings))
+    assert table["n"].to_pylist() == [1, 2, 5]
+    assert quarantine["_violations"].to_pylist() == [["n_present"]]
+
+
+def test_an_undeclared_parameter_is_refused_when_the_domain_is_declared() -> None:
+    def sneaky(other: pa.Table) -> pa.Table:
+        return other
+
+    with pytest.raises(MeshError, match="parameter\\(s\\) other are not declared reads"):
+        table(Layer.PRODUCT)(sneaky)
+
+
+def test_raw_tables_cannot_be_declared_by_a_domain() -> None:
+    with pytest.raises(MeshError, match="raw layer"):
+        table(Layer.RAW, name="events")(lambda: pa.table({}))
+
+
+def test_a_table_declared_twice_is_refused() -> None:
+    with pytest.raises(MeshError, match="declares the table curated/daily twice"):
+        domain_definitions("shop", tables=[daily, daily])
+
+
+def test_an_invalid_domain_name_is_refused() -> None:
+    with pytest.raises(MeshError, match="not a valid name"):
+        domain_definitions("Shop-Team")
