@@ -10,22 +10,16 @@ from platform_lib.lake.raw_ingest import CsvSource
 from platform_lib.lake.writer import WriteMode
 from platform_lib.orchestration.domain import domain_definitions
 from platform_lib.orchestration.table_spec import Read, TableSpec, reads, table
-from platform_lib.quality.rules import AcceptedValues, NotNull, Range, RowCount, Unique
 from platform_lib.settings import MeshSettings, resolve_settings
 
 __all__ = [
-    "AcceptedValues",
     "CsvSource",
     "Layer",
     "MeshError",
     "MeshSettings",
-    "NotNull",
-    "Range",
     "Read",
-    "RowCount",
     "TableKey",
     "TableSpec",
-    "Unique",
     "WriteMode",
     "domain_definitions",
     "reads",

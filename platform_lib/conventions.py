@@ -2,8 +2,8 @@
 
 Every table of the mesh is named ``domain/layer/table``. That one name gives its Dagster asset key
 (``[domain, layer, table]``), its group (the domain) and its place in the lake
-(``<lake root>/<domain>/<layer>/<table>``). Rows a table rejects live beside it in
-``<lake root>/<domain>/<layer>/_quarantine/<table>``.
+(``<lake root>/<domain>/<layer>/<table>``). Rows a table rejects live beside it in the table
+``<domain>/<layer>/<table>__quarantine``.
 """
 
 import re
@@ -16,7 +16,7 @@ from platform_lib.errors import MeshError
 from platform_lib.settings import MeshSettings
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-QUARANTINE_FOLDER = "_quarantine"
+QUARANTINE_SUFFIX = "__quarantine"
 DELTA_KIND = "delta"
 
 
@@ -83,9 +83,15 @@ class TableKey(BaseModel):
         """Where the table's Delta log lives."""
         return settings.table_uri(self.domain, self.layer.value, self.table)
 
-    def quarantine_uri(self, settings: MeshSettings) -> str:
-        """Where the rows this table rejected are kept."""
-        return settings.table_uri(self.domain, self.layer.value, QUARANTINE_FOLDER, self.table)
+    @property
+    def quarantine(self) -> "TableKey":
+        """The table keeping the rows this table rejected."""
+        return TableKey(domain=self.domain, layer=self.layer, table=self.table + QUARANTINE_SUFFIX)
+
+    @property
+    def is_quarantine(self) -> bool:
+        """Whether this is a quarantine table."""
+        return self.table.endswith(QUARANTINE_SUFFIX)
 
     def __str__(self) -> str:
         return f"{self.domain}/{self.layer.value}/{self.table}"

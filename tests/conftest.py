@@ -11,6 +11,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
+from platform_lib.contracts.loader import load_contract
+from platform_lib.contracts.model import TableContract
 from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
 from platform_lib.settings import MeshSettings, resolve_settings
 
@@ -103,3 +105,53 @@ def sql(query: str, **tables: object) -> list[tuple[object, ...]]:
         for name, data in tables.items():
             connection.register(name, data)
         return connection.execute(query).fetchall()
+
+
+def write_contract(folder: Path, key: str, body: str) -> Path:
+    """Write a contract for ``key`` (domain/layer/table) under ``folder``/contracts, by convention.
+
+    ``body`` is the ``schema`` part and anything after it; the header (ids, team, server, layer,
+    access, threshold 0.5) is filled in from the key.
+    """
+    domain, layer, table = key.split("/")
+    path = folder / "contracts" / domain / layer / f"{table}.odcs.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"""apiVersion: v3.1.0
+kind: DataContract
+id: {domain}.{layer}.{table}
+version: 1.0.0
+status: active
+domain: {domain}
+team:
+  name: {domain}
+servers:
+  - {{server: local, type: local, format: delta, path: {key}}}
+customProperties:
+  - {{property: layer, value: {layer}}}
+  - {{property: access, value: public}}
+  - {{property: quarantineThreshold, value: 0.5}}
+{body}"""
+    )
+    return path
+
+
+def contract_for(folder: Path, key: str, body: str) -> TableContract:
+    """Write and load a contract (see ``write_contract``); fail on any finding."""
+    load = load_contract(write_contract(folder, key, body))
+    assert load.contract is not None and not load.findings, [f.render() for f in load.findings]
+    return load.contract
+
+
+RAW_ENVELOPE = """      - name: _ingested_at
+        logicalType: timestamp
+        physicalType: timestamp_tz
+        required: true
+      - {name: _batch_id, logicalType: string, physicalType: string, required: true}
+      - {name: _source_file, logicalType: string, physicalType: string, required: true}
+      - {name: _source_sha256, logicalType: string, physicalType: string, required: true}
+      - {name: _line_number, logicalType: integer, physicalType: int64, required: true}
+      - {name: _raw_record, logicalType: string, physicalType: string, required: true}
+      - {name: _parse_error, logicalType: string, physicalType: string}
+"""
+"""The envelope columns every raw contract lists after the source's columns (YAML, indented)."""

@@ -2,7 +2,7 @@
 
 from duckdb import DuckDBPyConnection, DuckDBPyRelation
 
-from platform_lib import Layer, NotNull, RowCount, reads, table
+from platform_lib import Layer, reads, table
 
 
 @table(
@@ -12,11 +12,6 @@ from platform_lib import Layer, NotNull, RowCount, reads, table
             "payments/curated/transactions", columns=["amount", "currency", "created_at", "status"]
         )
     },
-    rules=[
-        NotNull(id="day_present", column="day"),
-        NotNull(id="currency_present", column="currency"),
-        RowCount(id="has_rows", minimum=1),
-    ],
 )
 def daily_revenue(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
     """Per UTC day and currency: settled amount, refunded amount and net revenue."""

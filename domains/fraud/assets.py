@@ -6,7 +6,7 @@ platform's raw layer rather than the curated table.
 
 from duckdb import DuckDBPyConnection, DuckDBPyRelation
 
-from platform_lib import Layer, NotNull, Range, RowCount, Unique, reads, table
+from platform_lib import Layer, reads, table
 
 UNUSUAL_AMOUNT_FACTOR = 5
 """An amount is unusual when it exceeds this many times the account's median amount."""
@@ -20,12 +20,6 @@ UNUSUAL_AMOUNT_FACTOR = 5
             columns=["account_id", "amount", "status", "created_at", "_parse_error"],
         )
     },
-    rules=[
-        NotNull(id="account_id_present", column="account_id"),
-        Unique(id="account_id_unique", column="account_id"),
-        Range(id="risk_score_in_unit_range", column="risk_score", at_least=0, at_most=1),
-        RowCount(id="has_rows", minimum=1),
-    ],
 )
 def account_risk(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
     """Per account: attempts, invalid attempts, declines, unusual amounts and a 0-1 risk score.

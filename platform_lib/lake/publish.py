@@ -1,29 +1,42 @@
-"""Write-audit-publish: validate a batch, quarantine what breaks a rule, commit the rest.
+"""Write-audit-publish: validate a batch against its contract, quarantine breakers, commit the rest.
 
-Nothing that breaks a blocking rule becomes visible, and no row is silently dropped: a row breaking
-a row-level rule goes to the table's quarantine (with every input column, including lineage columns
-such as ``_source_file``, and the ids of the rules it broke); the valid rows are committed in one
-Delta transaction. Columns whose names start with ``_`` are lineage: kept in quarantine, not
-published.
+Nothing that breaks a contract becomes visible, and no row is silently dropped:
 
-Delta has no multi-table transaction, so the quarantine is committed first: a crash between the two
-commits leaves the published table at its previous version, and the next run rewrites both.
+- a schema mismatch, a failing blocking table-level rule, or a rejected share above the contract's
+  threshold commits nothing (the table keeps its previous version);
+- otherwise rows breaking a row-level rule go to the table ``<table>__quarantine`` with their
+  original values (lineage columns such as ``_source_file`` included), ``violated_rules`` and
+  ``run_id``; the valid rows, cast to the contract's types, are committed in one transaction.
+
+A quarantined row carries ``row_hash``, a digest of its original values: a row already in the
+quarantine is not added again, so re-running an append or partition-replace publish over the same
+input duplicates nothing. An overwrite publish overwrites the quarantine.
+
+Delta has no multi-table transaction, so the quarantine is committed first and both commits carry
+the run id. A crash between the two leaves quarantine rows of a run that published nothing; the
+next publish of the table removes them before writing (nothing missing, nothing twice). An
+overwritten table overwrites its quarantine too, so repeating a run duplicates nothing.
 """
 
-import datetime as dt
-import uuid
+import hashlib
+import re
 
 import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable
 from pydantic import BaseModel, ConfigDict
 
+from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
-from platform_lib.lake.reader import table_state
+from platform_lib.lake.reader import table_exists, table_state
 from platform_lib.lake.writer import WriteMode, WriteResult, write_table
-from platform_lib.quality.engine import ValidationResult, validate_batch
-from platform_lib.quality.rules import Rule
+from platform_lib.quality.engine import VIOLATIONS_COLUMN, validate_batch
+from platform_lib.quality.results import ValidationResult
 from platform_lib.settings import MeshSettings
 
-LINEAGE_PREFIX = "_"
+RUN_ID_COLUMN = "run_id"
+ROW_HASH_COLUMN = "row_hash"
+RUN_ID_METADATA = "mesh.run_id"
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 class PublishOutcome(BaseModel):
@@ -32,12 +45,14 @@ class PublishOutcome(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     key: TableKey
-    batch_id: str
+    run_id: str
     validation: ValidationResult
     published: WriteResult | None
     quarantined: WriteResult | None
     table_rows: int | None
     """Rows in the published table after the commit (None when nothing was committed)."""
+    reconciled_rows: int = 0
+    """Quarantine rows of an earlier, interrupted run that were removed first."""
 
     @property
     def committed(self) -> bool:
@@ -49,58 +64,112 @@ def publish(
     key: TableKey,
     batch: pa.Table,
     *,
-    rules: tuple[Rule, ...],
+    contract: TableContract,
     mode: WriteMode,
     settings: MeshSettings,
+    run_id: str,
     partition_by: tuple[str, ...] = (),
 ) -> PublishOutcome:
-    """Validate ``batch`` against ``rules`` and write-audit-publish it to the table ``key``."""
-    batch_id = uuid.uuid4().hex
-    checked = validate_batch(batch, rules)
+    """Validate ``batch`` against ``contract`` and write-audit-publish it to the table ``key``."""
+    if not _RUN_ID.match(run_id):
+        raise ValueError(f"run id {run_id!r} must be letters, digits, '-' and '_'")
+    reconciled = reconcile(key, settings)
+    checked = validate_batch(batch, contract)
     if checked.result.blocked:
         return PublishOutcome(
             key=key,
-            batch_id=batch_id,
+            run_id=run_id,
             validation=checked.result,
             published=None,
             quarantined=None,
             table_rows=None,
+            reconciled_rows=reconciled,
         )
-    quarantined = _write_quarantine(key, checked.rejected, batch_id, mode, settings, partition_by)
-    published_columns = [c for c in batch.column_names if not c.startswith(LINEAGE_PREFIX)]
+    tag = {RUN_ID_METADATA: run_id}
+    rejected = checked.rejected.append_column(
+        RUN_ID_COLUMN, pa.array([run_id] * checked.rejected.num_rows, pa.string())
+    )
+    rejected = rejected.append_column(ROW_HASH_COLUMN, row_hashes(checked.rejected))
+    quarantined = _quarantine(key, rejected, mode, settings, tag)
     published = write_table(
         key.uri(settings),
-        checked.valid.select(published_columns),
+        checked.valid,
         mode=mode,
         partition_by=partition_by,
+        commit_metadata=tag,
     )
     state = table_state(key.uri(settings))
     return PublishOutcome(
         key=key,
-        batch_id=batch_id,
+        run_id=run_id,
         validation=checked.result,
         published=published,
         quarantined=quarantined,
         table_rows=state.rows if state else None,
+        reconciled_rows=reconciled,
     )
 
 
-def _write_quarantine(
-    key: TableKey,
-    rejected: pa.Table,
-    batch_id: str,
-    mode: WriteMode,
-    settings: MeshSettings,
-    partition_by: tuple[str, ...],
+def row_hashes(rows: pa.Table) -> pa.Array:
+    """A digest per row of its values (the rule ids they broke excluded)."""
+    values = rows.drop_columns([c for c in (VIOLATIONS_COLUMN,) if c in rows.column_names])
+    return pa.array(
+        [
+            hashlib.sha256(repr(sorted(row.items())).encode()).hexdigest()
+            for row in values.to_pylist()
+        ],
+        pa.string(),
+    )
+
+
+def _quarantine(
+    key: TableKey, rejected: pa.Table, mode: WriteMode, settings: MeshSettings, tag: dict[str, str]
 ) -> WriteResult | None:
-    """Keep the rejected rows; an overwrite of the table also overwrites its quarantine."""
-    if rejected.num_rows == 0 and mode is not WriteMode.OVERWRITE:
+    """Keep the rejected rows: overwrite with the table, else add the ones not already kept."""
+    uri = key.quarantine.uri(settings)
+    if mode is WriteMode.OVERWRITE:
+        return write_table(uri, rejected, mode=WriteMode.OVERWRITE, commit_metadata=tag)
+    if rejected.num_rows == 0:
         return None
-    now = dt.datetime.now(dt.UTC)
-    stamped = rejected.append_column(
-        "_quarantine_batch_id", pa.array([batch_id] * rejected.num_rows, pa.string())
-    ).append_column(
-        "_quarantined_at",
-        pa.array([now] * rejected.num_rows, pa.timestamp("us", tz="UTC")),
+    if not table_exists(uri):
+        return write_table(uri, rejected, mode=WriteMode.APPEND, commit_metadata=tag)
+    kept = DeltaTable(uri)
+    metrics = (
+        kept.merge(
+            source=rejected,
+            predicate=f"target.{ROW_HASH_COLUMN} = source.{ROW_HASH_COLUMN}",
+            source_alias="source",
+            target_alias="target",
+            commit_properties=CommitProperties(custom_metadata=tag),
+        )
+        .when_not_matched_insert_all()
+        .execute()
     )
-    return write_table(key.quarantine_uri(settings), stamped, mode=mode, partition_by=partition_by)
+    inserted = int(metrics.get("num_target_rows_inserted", 0) or 0)
+    return WriteResult(
+        uri=uri, mode=WriteMode.APPEND, version=kept.version(), rows_written=inserted
+    )
+
+
+def reconcile(key: TableKey, settings: MeshSettings) -> int:
+    """Remove quarantine rows of a run whose publish never committed; return how many."""
+    quarantine_uri = key.quarantine.uri(settings)
+    if not table_exists(quarantine_uri):
+        return 0
+    quarantine = DeltaTable(quarantine_uri)
+    last_run = _last_run_id(quarantine)
+    if last_run is None or not _RUN_ID.match(last_run):
+        return 0
+    table_uri = key.uri(settings)
+    if table_exists(table_uri) and _last_run_id(DeltaTable(table_uri)) == last_run:
+        return 0
+    metrics = quarantine.delete(f"{RUN_ID_COLUMN} = '{last_run}'")
+    return int(metrics.get("num_deleted_rows", 0) or 0)
+
+
+def _last_run_id(table: DeltaTable) -> str | None:
+    history = table.history(1)
+    if not history:
+        return None
+    value = history[0].get(RUN_ID_METADATA)
+    return str(value) if value is not None else None

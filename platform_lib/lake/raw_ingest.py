@@ -14,6 +14,7 @@ not the declared one stops the whole ingestion before anything is written.
 import datetime as dt
 import hashlib
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -54,10 +55,9 @@ class CsvSource(BaseModel):
         return pa.schema([pa.field(c, pa.string()) for c in self.columns] + list(ENVELOPE_SCHEMA))
 
 
-class IngestResult(BaseModel):
+@dataclass(frozen=True)
+class IngestResult:
     """What one ingestion added to a raw table."""
-
-    model_config = ConfigDict(frozen=True)
 
     batch_id: str
     files_ingested: tuple[str, ...]
@@ -66,6 +66,8 @@ class IngestResult(BaseModel):
     records: int
     unparseable: int
     write: WriteResult | None
+    rows: pa.Table
+    """The rows appended (empty when nothing was new)."""
 
 
 def ingest_csv_folder(source: CsvSource, landing_root: Path, table_uri: str) -> IngestResult:
@@ -102,6 +104,7 @@ def ingest_csv_folder(source: CsvSource, landing_root: Path, table_uri: str) -> 
             records=0,
             unparseable=0,
             write=None,
+            rows=source.arrow_schema().empty_table(),
         )
     rows = pa.concat_tables(batches) if batches else source.arrow_schema().empty_table()
     write = write_table(table_uri, rows, mode=WriteMode.APPEND)
@@ -112,6 +115,7 @@ def ingest_csv_folder(source: CsvSource, landing_root: Path, table_uri: str) -> 
         records=rows.num_rows,
         unparseable=rows.num_rows - rows.column("_parse_error").null_count,
         write=write,
+        rows=rows,
     )
 
 

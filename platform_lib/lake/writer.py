@@ -12,7 +12,7 @@ from enum import StrEnum
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import SchemaMismatchError
 from pydantic import BaseModel, ConfigDict
 
@@ -48,6 +48,7 @@ def write_table(
     mode: WriteMode,
     partition_by: Sequence[str] = (),
     storage_options: dict[str, str] | None = None,
+    commit_metadata: dict[str, str] | None = None,
 ) -> WriteResult:
     """Write ``data`` to the Delta table at ``uri`` in one commit.
 
@@ -57,6 +58,7 @@ def write_table(
         mode: See :class:`WriteMode`.
         partition_by: Partition columns. ``REPLACE_PARTITIONS`` needs exactly one, of type date.
         storage_options: deltalake storage options for object stores.
+        commit_metadata: Recorded in the Delta commit (e.g. the run id), read back by history().
 
     Returns:
         The committed Delta version and the number of rows written.
@@ -67,6 +69,7 @@ def write_table(
     Example:
         >>> write_table("/tmp/lake/t", pa.table({"a": [1]}), mode=WriteMode.OVERWRITE)
     """
+    commit = CommitProperties(custom_metadata=commit_metadata) if commit_metadata else None
     try:
         if mode is WriteMode.APPEND:
             write_deltalake(
@@ -75,6 +78,7 @@ def write_table(
                 mode="append",
                 partition_by=list(partition_by) or None,
                 storage_options=storage_options,
+                commit_properties=commit,
             )
         elif mode is WriteMode.OVERWRITE:
             write_deltalake(
@@ -84,6 +88,7 @@ def write_table(
                 partition_by=list(partition_by) or None,
                 schema_mode="overwrite",
                 storage_options=storage_options,
+                commit_properties=commit,
             )
         else:
             predicate = partition_predicate(data, partition_by)
@@ -101,6 +106,7 @@ def write_table(
                 partition_by=list(partition_by),
                 predicate=predicate,
                 storage_options=storage_options,
+                commit_properties=commit,
             )
     except SchemaMismatchError as error:
         raise MeshError(

@@ -1,12 +1,14 @@
-"""Mesh declarations -> Dagster assets, with every convention applied here and nowhere else.
+"""Mesh declarations + contracts -> Dagster assets, every convention applied here and nowhere else.
 
-Each asset gets the key ``[domain, layer, table]``, the domain as group, the owners, ``kinds``
-``{"delta"}``, the standard tags and metadata, one asset check per quality rule (blocking rules
-block), and a compute step that loads the declared reads and write-audit-publishes the result.
+Each asset gets the key ``[domain, layer, table]``, the domain as group, the contract's team as
+owners, ``kinds`` ``{"delta"}``, the standard tags, the contract's column schema, id and version as
+metadata, a freshness policy from the contract's SLA, and one asset check per contract rule (plus
+``schema`` and ``quarantine_threshold``), whose results come from the write-time validation: no
+second scan.
 """
 
 import inspect
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -19,12 +21,15 @@ from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
     Failure,
+    FreshnessPolicy,
     MaterializeResult,
     asset,
 )
 from dagster_duckdb import DuckDBResource
 
+from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import DELTA_KIND, Layer, TableKey, standard_tags
+from platform_lib.errors import MeshError
 from platform_lib.lake.publish import publish
 from platform_lib.lake.raw_ingest import CsvSource, ingest_csv_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
@@ -37,42 +42,31 @@ from platform_lib.orchestration.metadata import (
 from platform_lib.orchestration.table_spec import (
     CONTEXT_PARAMETER,
     DUCKDB_PARAMETER,
-    Read,
     TableLike,
     TableSpec,
 )
-from platform_lib.quality.engine import RuleResult
+from platform_lib.quality.engine import SCHEMA_RULE, THRESHOLD_RULE, validate_batch
+from platform_lib.quality.results import RuleResult
 from platform_lib.settings import resolve_settings
 
 DUCKDB_RESOURCE = "duckdb"
-PARSEABLE_CHECK = "records_parseable"
 
 
-def table_asset(spec: TableSpec, domain: str, owners: Sequence[str]) -> AssetsDefinition:
-    """The Dagster asset of a domain's table declaration."""
+def table_asset(spec: TableSpec, domain: str, contract: TableContract) -> AssetsDefinition:
+    """The Dagster asset of a domain's table declaration, governed by its contract."""
     key = spec.key(domain)
-    # Where the table lives as the code location loads; each run resolves it again.
-    uri_at_load = key.uri(resolve_settings())
-    check_specs = [
-        AssetCheckSpec(
-            name=rule.id,
-            asset=key.asset_key,
-            description=rule.description or f"{rule.kind} rule {rule.id}",
-            blocking=rule.blocking,
-        )
-        for rule in spec.rules
-    ]
 
     @asset(
         key=key.asset_key,
-        description=spec.description or None,
+        description=contract.description or spec.description or None,
         group_name=domain,
-        owners=list(owners),
+        owners=list(contract.owners),
         kinds={DELTA_KIND},
         tags=standard_tags(key),
-        metadata=definition_metadata(key, uri_at_load),
+        metadata=definition_metadata(key, key.uri(resolve_settings()), contract),
         deps=[read.table.asset_key for read in spec.reads.values()],
-        check_specs=check_specs,
+        check_specs=check_specs(key, contract, blocking=True),
+        freshness_policy=_freshness(contract),
         required_resource_keys={DUCKDB_RESOURCE},
         output_required=False,
     )
@@ -84,51 +78,51 @@ def table_asset(spec: TableSpec, domain: str, owners: Sequence[str]) -> AssetsDe
         outcome = publish(
             key,
             rows,
-            rules=spec.rules,
+            contract=contract,
             mode=spec.mode,
             settings=settings,
+            run_id=context.run_id,
             partition_by=spec.partition_by,
         )
-        checks = [_check_result(result) for result in outcome.validation.rules]
+        checks = [check_result(result) for result in outcome.validation.rules]
         if not outcome.committed:
             yield from checks
-            failed = [r.rule_id for r in outcome.validation.rules if r.blocking and not r.passed]
+            failed = "; ".join(
+                f"{r.rule_id}: {r.message}" for r in outcome.validation.failed_blocking
+            )
             raise Failure(
-                description=f"{key}: blocking rule(s) {', '.join(failed)} failed; "
-                "nothing was committed and the table keeps its previous version",
+                description=f"{key}: nothing committed, the table keeps its previous version. "
+                f"Failed: {failed}",
                 allow_retries=False,
             )
-        uri = key.uri(settings)
         yield MaterializeResult(
-            metadata=publish_metadata(outcome, open_dataset(uri).schema, uri),
+            metadata=publish_metadata(outcome, contract, key.uri(settings)),
             check_results=checks,
         )
 
     return _materialize
 
 
-def raw_asset(source: CsvSource, domain: str, owners: Sequence[str]) -> AssetsDefinition:
-    """The Dagster asset ingesting a landing source into its append-only raw table."""
+def raw_asset(source: CsvSource, domain: str, contract: TableContract) -> AssetsDefinition:
+    """The Dagster asset ingesting a landing source into its append-only raw table.
+
+    Raw keeps every record, so the contract's rules only observe: their checks warn, never block.
+    """
     key = TableKey(domain=domain, layer=Layer.RAW, table=source.table)
-    uri_at_load = key.uri(resolve_settings())
+    _check_raw_contract(source, contract)
 
     @asset(
         key=key.asset_key,
-        description=source.description
+        description=contract.description
+        or source.description
         or f"Every record of the landing files {source.folder}/{source.pattern}, as text.",
         group_name=domain,
-        owners=list(owners),
+        owners=list(contract.owners),
         kinds={DELTA_KIND},
         tags=standard_tags(key),
-        metadata=definition_metadata(key, uri_at_load),
-        check_specs=[
-            AssetCheckSpec(
-                name=PARSEABLE_CHECK,
-                asset=key.asset_key,
-                description="Warns when records of this batch could not be parsed "
-                "(they are kept with their original text and the parse error).",
-            )
-        ],
+        metadata=definition_metadata(key, key.uri(resolve_settings()), contract),
+        check_specs=check_specs(key, contract, blocking=False),
+        freshness_policy=_freshness(contract),
     )
     def _ingest() -> MaterializeResult:
         settings = resolve_settings()
@@ -137,19 +131,86 @@ def raw_asset(source: CsvSource, domain: str, owners: Sequence[str]) -> AssetsDe
         state = table_state(uri)
         if state is None:
             raise Failure(description=f"{key}: the raw table at {uri} was not written")
+        observed = validate_batch(result.rows, contract).result.rules
         return MaterializeResult(
-            metadata=ingest_metadata(result, source.arrow_schema(), uri, state),
+            metadata=ingest_metadata(result, contract, uri, state),
             check_results=[
-                AssetCheckResult(
-                    check_name=PARSEABLE_CHECK,
-                    passed=result.unparseable == 0,
-                    severity=AssetCheckSeverity.WARN,
-                    metadata={"unparseable": result.unparseable, "records": result.records},
-                )
+                check_result(r, force_warn=True) for r in observed if r.rule_id != THRESHOLD_RULE
             ],
         )
 
     return _ingest
+
+
+def check_specs(key: TableKey, contract: TableContract, *, blocking: bool) -> list[AssetCheckSpec]:
+    """One check per contract rule, plus the platform's schema and quarantine checks."""
+    specs = [
+        AssetCheckSpec(
+            name=rule.id,
+            asset=key.asset_key,
+            description=rule.description or f"{rule.kind} rule {rule.id}",
+            blocking=blocking and rule.blocking,
+            metadata={"mesh/contract_field": ".".join(str(p) for p in rule.field)},
+        )
+        for rule in contract.rules
+    ]
+    specs.append(
+        AssetCheckSpec(
+            name=SCHEMA_RULE,
+            asset=key.asset_key,
+            description="The batch has the contract's columns and no others.",
+            blocking=blocking,
+        )
+    )
+    if blocking:
+        specs.append(
+            AssetCheckSpec(
+                name=THRESHOLD_RULE,
+                asset=key.asset_key,
+                description="The share of rejected rows stays within the contract's "
+                f"quarantineThreshold ({contract.quarantine_threshold:.0%}).",
+                blocking=True,
+            )
+        )
+    return specs
+
+
+def check_result(result: RuleResult, *, force_warn: bool = False) -> AssetCheckResult:
+    """The Dagster check result of one rule's outcome."""
+    severity = (
+        AssetCheckSeverity.ERROR if result.blocking and not force_warn else AssetCheckSeverity.WARN
+    )
+    metadata: dict[str, Any] = {"threshold": result.threshold, "message": result.message}
+    if result.observed is not None:
+        metadata["observed"] = result.observed
+    if result.failed_rows is not None:
+        metadata["failed_rows"] = result.failed_rows
+    if result.samples:
+        metadata["samples"] = ", ".join(result.samples)
+    return AssetCheckResult(
+        check_name=result.rule_id,
+        passed=result.passed,
+        severity=severity,
+        description=result.message,
+        metadata=metadata,
+    )
+
+
+def _freshness(contract: TableContract) -> FreshnessPolicy | None:
+    if contract.freshness is None:
+        return None
+    return FreshnessPolicy.time_window(fail_window=contract.freshness)
+
+
+def _check_raw_contract(source: CsvSource, contract: TableContract) -> None:
+    expected = [(f.name, f.type) for f in source.arrow_schema()]
+    declared = [(c.name, c.type_name) for c in contract.columns]
+    if [name for name, _ in expected] != [name for name, _ in declared]:
+        raise MeshError(
+            f"{contract.source}: the raw contract lists columns {[n for n, _ in declared]}, "
+            f"the source {source.folder} produces {[n for n, _ in expected]}",
+            fix="list the source's columns (as strings) then the envelope columns, in order",
+        )
 
 
 def _run_compute(
@@ -189,23 +250,3 @@ def to_arrow(rows: TableLike) -> pa.Table:
         f"a table function returned {type(rows).__name__}; "
         "return a pyarrow Table, a DuckDB relation or a polars DataFrame"
     )
-
-
-def _check_result(result: RuleResult) -> AssetCheckResult:
-    return AssetCheckResult(
-        check_name=result.rule_id,
-        passed=result.passed,
-        severity=AssetCheckSeverity.ERROR if result.blocking else AssetCheckSeverity.WARN,
-        description=result.message,
-        metadata={
-            key: value
-            for key, value in (
-                ("failed_rows", result.failed_rows),
-                ("observed", result.observed),
-            )
-            if value is not None
-        },
-    )
-
-
-__all__ = ["Read", "raw_asset", "table_asset", "to_arrow"]

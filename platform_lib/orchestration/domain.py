@@ -5,11 +5,13 @@ from collections.abc import Sequence
 from dagster import Definitions
 from dagster_duckdb import DuckDBResource
 
-from platform_lib.conventions import check_name, owner_for_domain
+from platform_lib.contracts.registry import ContractRegistry, project_registry
+from platform_lib.conventions import Layer, TableKey, check_name
 from platform_lib.errors import MeshError
 from platform_lib.lake.raw_ingest import CsvSource
 from platform_lib.orchestration.assets import DUCKDB_RESOURCE, raw_asset, table_asset
 from platform_lib.orchestration.table_spec import TableSpec
+from platform_lib.settings import resolve_settings
 
 
 def domain_definitions(
@@ -17,39 +19,43 @@ def domain_definitions(
     *,
     tables: Sequence[TableSpec] = (),
     sources: Sequence[CsvSource] = (),
-    owners: Sequence[str] | None = None,
+    contracts: ContractRegistry | None = None,
 ) -> Definitions:
-    """The Dagster definitions of one domain, with the mesh's conventions applied.
+    """The Dagster definitions of one domain, with the mesh's conventions and contracts applied.
+
+    Every table (raw ones included) needs a contract in ``contracts/<domain>/<layer>/``: it gives
+    the table's owners, schema, checks and freshness.
 
     Args:
         domain: The domain's name; the first part of each of its asset keys and its group.
         tables: The domain's curated and product tables (declared with ``@table``).
         sources: Landing sources, each ingested into a raw table owned by the platform.
-        owners: Dagster owners (``team:...`` or e-mail addresses); default ``team:<domain>``.
+        contracts: Where to find contracts; default: the project's ``contracts/`` folder.
 
     Example:
         >>> defs = domain_definitions("payments", tables=[transactions], sources=[landing])
     """
     check_name(domain, "domain")
-    owned_by = list(owners) if owners else [owner_for_domain(domain)]
-    _check_unique_names(domain, tables, sources)
-    assets = [raw_asset(source, domain, owned_by) for source in sources]
-    assets += [table_asset(spec, domain, owned_by) for spec in tables]
+    registry = contracts or project_registry(resolve_settings().project_root)
+    raw_keys = [TableKey(domain=domain, layer=Layer.RAW, table=s.table) for s in sources]
+    _check_unique_keys(domain, [*raw_keys, *(t.key(domain) for t in tables)])
+    assets = [
+        raw_asset(source, domain, registry.require(key))
+        for source, key in zip(sources, raw_keys, strict=True)
+    ]
+    assets += [table_asset(spec, domain, registry.require(spec.key(domain))) for spec in tables]
     return Definitions(
         assets=assets,
         resources={DUCKDB_RESOURCE: DuckDBResource(database=":memory:")},
     )
 
 
-def _check_unique_names(
-    domain: str, tables: Sequence[TableSpec], sources: Sequence[CsvSource]
-) -> None:
-    seen: set[str] = set()
-    names = [f"raw/{s.table}" for s in sources] + [f"{t.layer.value}/{t.name}" for t in tables]
-    for name in names:
-        if name in seen:
+def _check_unique_keys(domain: str, keys: Sequence[TableKey]) -> None:
+    seen: set[TableKey] = set()
+    for key in keys:
+        if key in seen:
             raise MeshError(
-                f"domain {domain!r} declares the table {name} twice",
+                f"domain {domain!r} declares the table {key} twice",
                 fix="give each table of a layer its own name",
             )
-        seen.add(name)
+        seen.add(key)

@@ -17,6 +17,12 @@ from pydantic import BaseModel, ConfigDict
 from platform_lib.conventions import TableKey
 from platform_lib.orchestration.mesh_graph import MeshGraph
 
+_PHRASES = {
+    "failed": "failed",
+    "blocked": "was blocked by a failing check",
+    "skipped": "was skipped",
+    "materialized": "was materialised",
+}
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -133,7 +139,7 @@ def materialize_mesh(
                     key=str(key),
                     domain=domain,
                     status=AssetStatus.SKIPPED,
-                    message=f"not run: {blocker} was {outcomes[blocker].status.value}",
+                    message=f"not run: {blocker} {_PHRASES[outcomes[blocker].status]}",
                 )
                 on_result(outcomes[key])
             if not runnable:

@@ -3,16 +3,33 @@
 from typing import Any
 
 import pyarrow as pa
-from dagster import TableColumn, TableColumnConstraints, TableSchema
+from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
 
+from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
 from platform_lib.lake.publish import PublishOutcome
 from platform_lib.lake.raw_ingest import IngestResult
 from platform_lib.lake.reader import TableState
 
 
-def column_schema(schema: pa.Schema) -> TableSchema:
-    """The ``dagster/column_schema`` of an Arrow schema."""
+def contract_column_schema(contract: TableContract) -> TableSchema:
+    """The ``dagster/column_schema`` of a contract: types, nullability, uniqueness, tags."""
+    return TableSchema(
+        columns=[
+            TableColumn(
+                name=c.name,
+                type=c.type_name,
+                description=c.description or None,
+                constraints=TableColumnConstraints(nullable=not c.required, unique=c.unique),
+                tags={"classification": c.classification} if c.classification else None,
+            )
+            for c in contract.columns
+        ]
+    )
+
+
+def arrow_column_schema(schema: pa.Schema) -> TableSchema:
+    """The ``dagster/column_schema`` of an Arrow schema (for tables without a contract)."""
     return TableSchema(
         columns=[
             TableColumn(
@@ -25,41 +42,46 @@ def column_schema(schema: pa.Schema) -> TableSchema:
     )
 
 
-def definition_metadata(key: TableKey, uri: str) -> dict[str, Any]:
+def definition_metadata(key: TableKey, uri: str, contract: TableContract) -> dict[str, Any]:
     """Metadata every mesh asset carries in its definition."""
     return {
         "dagster/uri": uri,
         "dagster/table_name": f"{key.domain}.{key.layer.value}.{key.table}",
+        "dagster/column_schema": contract_column_schema(contract),
+        "mesh/contract_id": contract.id,
+        "mesh/contract_version": contract.version,
+        "mesh/contract_file": MetadataValue.path(str(contract.source)),
+        "mesh/access": contract.access.value,
+        "mesh/quarantine_table": str(key.quarantine),
     }
 
 
-def publish_metadata(outcome: PublishOutcome, schema: pa.Schema, uri: str) -> dict[str, Any]:
+def publish_metadata(outcome: PublishOutcome, contract: TableContract, uri: str) -> dict[str, Any]:
     """Metadata of a materialisation that published a batch."""
     published = outcome.published
     validation = outcome.validation
-    metadata: dict[str, Any] = {
+    return {
         "dagster/uri": uri,
-        "dagster/column_schema": column_schema(schema),
+        "dagster/column_schema": contract_column_schema(contract),
         "dagster/row_count": outcome.table_rows or 0,
         "mesh/delta_version": published.version if published else -1,
-        "mesh/batch_id": outcome.batch_id,
+        "mesh/run_id": outcome.run_id,
+        "mesh/contract_version": contract.version,
         "mesh/rows_in": validation.rows_in,
         "mesh/rows_published": validation.rows_valid,
         "mesh/rows_quarantined": validation.rows_rejected,
         "mesh/quarantined_by_rule": validation.rejected_by_rule,
+        "mesh/reconciled_quarantine_rows": outcome.reconciled_rows,
     }
-    if outcome.quarantined is not None:
-        metadata["mesh/quarantine_uri"] = outcome.quarantined.uri
-    return metadata
 
 
 def ingest_metadata(
-    result: IngestResult, schema: pa.Schema, uri: str, state: TableState
+    result: IngestResult, contract: TableContract, uri: str, state: TableState
 ) -> dict[str, Any]:
     """Metadata of a raw ingestion."""
     return {
         "dagster/uri": uri,
-        "dagster/column_schema": column_schema(schema),
+        "dagster/column_schema": contract_column_schema(contract),
         "dagster/row_count": state.rows,
         "mesh/delta_version": state.version,
         "mesh/batch_id": result.batch_id,

@@ -1,4 +1,4 @@
-"""How a domain declares a table: what it reads, how it computes, which rules it promises.
+"""How a domain declares a table: what it reads and how it computes its rows.
 
 A domain writes a plain function and decorates it with :func:`table`; platform_lib turns the
 declaration into a Dagster asset with the mesh's conventions (see ``assets.py``).
@@ -24,7 +24,6 @@ import pyarrow as pa
 from platform_lib.conventions import Layer, TableKey, check_name
 from platform_lib.errors import MeshError
 from platform_lib.lake.writer import WriteMode
-from platform_lib.quality.rules import Rule
 
 TableLike: TypeAlias = pa.Table | pa.RecordBatchReader | duckdb.DuckDBPyRelation | pl.DataFrame
 CONTEXT_PARAMETER = "context"
@@ -53,7 +52,6 @@ class TableSpec:
     name: str
     compute: Callable[..., TableLike]
     reads: Mapping[str, Read] = field(default_factory=dict)
-    rules: tuple[Rule, ...] = ()
     mode: WriteMode = WriteMode.OVERWRITE
     partition_by: tuple[str, ...] = ()
     description: str = ""
@@ -68,12 +66,16 @@ def table(
     *,
     name: str | None = None,
     reads: Mapping[str, Read] | None = None,
-    rules: Sequence[Rule] = (),
     mode: WriteMode = WriteMode.OVERWRITE,
     partition_by: Sequence[str] = (),
     description: str | None = None,
 ) -> Callable[[Callable[..., TableLike]], TableSpec]:
     """Declare a table computed by the decorated function.
+
+    The table's schema, rules, owners and SLA come from its contract,
+    ``contracts/<domain>/<layer>/<name>.odcs.yaml``; the function only computes the rows. They may
+    arrive as text: the platform casts them to the contract's types, and a value that does not cast
+    is a row-level violation (the row is quarantined, not lost).
 
     The function may take any of: ``context`` (Dagster's ``AssetExecutionContext``), ``duckdb``
     (an in-memory DuckDB connection where every read is a view named after its key in ``reads``),
@@ -84,7 +86,6 @@ def table(
         layer: ``curated`` or ``product`` (raw tables come from landing sources).
         name: The table name; defaults to the function's name.
         reads: Input name -> :func:`reads` declaration.
-        rules: Quality rules checked before publishing (see ``platform_lib.quality.rules``).
         mode: How the rows are written.
         partition_by: Partition columns; ``REPLACE_PARTITIONS`` needs one date column.
         description: Shown in the UI; defaults to the function's docstring.
@@ -104,7 +105,6 @@ def table(
             name=table_name,
             compute=compute,
             reads=declared,
-            rules=tuple(rules),
             mode=mode,
             partition_by=tuple(partition_by),
             description=description or inspect.getdoc(compute) or "",

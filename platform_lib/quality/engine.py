@@ -1,100 +1,93 @@
-"""The validation engine: every rule of a table checked in one DuckDB pass over the Arrow batch.
+"""The validation engine: a contract checked in one DuckDB pass over the Arrow batch.
 
-Each row-level rule compiles to a SQL expression that yields the rule's id when the row breaks it;
-one query collects them per row into ``_violations``. Rows with an empty list are valid, the others
-are quarantined. Identifiers are quoted and every value (valid sets, bounds, rule ids) is bound as
-a parameter, never formatted into the SQL.
+One query casts every column to its contract type and lists, per row, the row-level rules the row
+breaks (``violated_rules``) and the table-level metrics it counts towards. Valid rows are the ones
+with an empty list; the others are quarantined with their original values. Table-level metrics
+(null, missing, invalid and duplicate counts with a tolerance) are counted from the same pass; only
+a contract's own SQL rules run as further queries, over the rows to publish.
+
+Identifiers are quoted and every value (valid sets, bounds, patterns, rule ids) is bound as a
+parameter, never formatted into the SQL.
 """
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel, ConfigDict
 
-from platform_lib.errors import MeshError
+from platform_lib.contracts.model import TableContract
+from platform_lib.contracts.types import ColumnType, parse_column_type
 from platform_lib.lake.sql import quote_identifier
+from platform_lib.quality.results import RuleResult, ValidationResult
 from platform_lib.quality.rules import (
     AcceptedValues,
+    MetricThreshold,
     NotNull,
+    Pattern,
     Range,
     RowCount,
     RowRule,
-    Rule,
+    Severity,
+    SqlCheck,
+    TypeConforms,
     Unique,
 )
+from platform_lib.quality.sql_rules import run_sql_rule
 
-VIOLATIONS_COLUMN = "_violations"
-_ROW_INDEX = "__mesh_row"
-_BATCH_VIEW = "__mesh_batch"
-
-
-class RuleResult(BaseModel):
-    """The outcome of one rule over one batch."""
-
-    model_config = ConfigDict(frozen=True)
-
-    rule_id: str
-    kind: str
-    blocking: bool
-    passed: bool
-    failed_rows: int | None = None
-    """Rows breaking a row-level rule (they are quarantined); None for table-level rules."""
-    observed: float | None = None
-    """The measured value of a table-level rule (for example the row count)."""
-    message: str
-
-
-class ValidationResult(BaseModel):
-    """Every rule's outcome for one batch."""
-
-    model_config = ConfigDict(frozen=True)
-
-    rows_in: int
-    rows_valid: int
-    rows_rejected: int
-    rules: tuple[RuleResult, ...]
-
-    @property
-    def blocked(self) -> bool:
-        """Whether a blocking rule failed, so nothing may be committed."""
-        return any(r.blocking and not r.passed for r in self.rules)
-
-    @property
-    def rejected_by_rule(self) -> dict[str, int]:
-        """Rows rejected per row-level rule (a row breaking two rules counts for both)."""
-        return {r.rule_id: r.failed_rows for r in self.rules if r.failed_rows}
+VIOLATIONS_COLUMN = "violated_rules"
+LINEAGE_PREFIX = "_"
+SCHEMA_RULE = "schema"
+THRESHOLD_RULE = "quarantine_threshold"
+SAMPLE_SIZE = 5
+_ROW = "__mesh_row"
+_HITS = "__mesh_metric_hits"
+_BATCH = "__mesh_batch"
+TIMESTAMP_WITH_OFFSET = (
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$"
+)
+"""Text cast to ``timestamp_tz`` must carry its offset; one without is ambiguous, so invalid."""
 
 
 @dataclass(frozen=True)
 class CheckedBatch:
-    """A batch split by the rules: rows to publish, rows to quarantine, and the verdicts."""
+    """A batch split by its contract: rows to publish, rows to quarantine, and the verdicts."""
 
     valid: pa.Table
+    """The rows to publish: the contract's columns, cast to the contract's types."""
     rejected: pa.Table
-    """The rejected rows with every input column plus ``_violations`` (the rule ids broken)."""
+    """The rejected rows as they arrived (lineage columns included) plus ``violated_rules``."""
     result: ValidationResult
 
 
-def validate_batch(batch: pa.Table, rules: tuple[Rule, ...]) -> CheckedBatch:
-    """Check ``batch`` against ``rules`` in one query and split it into valid and rejected rows."""
-    _check_columns_exist(batch, rules)
-    row_rules = [rule for rule in rules if not isinstance(rule, RowCount)]
-    indexed = batch.append_column(_ROW_INDEX, pa.array(range(batch.num_rows), pa.int64()))
-    flagged = _flag_rows(indexed, row_rules)
+def validate_batch(batch: pa.Table, contract: TableContract) -> CheckedBatch:
+    """Check ``batch`` against ``contract`` and split it into valid and rejected rows."""
+    schema_problem = _schema_problem(batch, contract)
+    if schema_problem is not None:
+        return _blocked_by_schema(batch, contract, schema_problem)
+    indexed = batch.append_column(_ROW, pa.array(range(batch.num_rows), pa.int64()))
+    flagged = _flag_rows(indexed, contract)
     broken = pc.list_value_length(flagged.column(VIOLATIONS_COLUMN))
     is_valid = pc.equal(pc.fill_null(broken, 0), 0)
-    valid = flagged.filter(is_valid).drop_columns([VIOLATIONS_COLUMN])
-    rejected = flagged.filter(pc.invert(is_valid))
-    counts = Counter(pc.list_flatten(rejected.column(VIOLATIONS_COLUMN)).to_pylist())
-    results = [_row_rule_result(rule, counts[rule.id]) for rule in row_rules]
-    results += [
-        _row_count_result(rule, valid.num_rows) for rule in rules if isinstance(rule, RowCount)
+    valid = (
+        flagged.filter(is_valid)
+        .select(list(contract.column_names))
+        .cast(contract_arrow_schema(contract))
+    )
+    violations = flagged.column(VIOLATIONS_COLUMN).filter(pc.invert(is_valid))
+    rejected = batch.filter(pc.invert(is_valid)).append_column(VIOLATIONS_COLUMN, violations)
+    counts = Counter(pc.list_flatten(violations).to_pylist())
+    hits = Counter(pc.list_flatten(flagged.column(_HITS)).to_pylist())
+    results = [
+        _row_rule_result(rule, counts[rule.id], rejected, contract) for rule in contract.row_rules
     ]
+    results += _table_rule_results(contract, valid, batch.num_rows, hits)
+    results.append(_threshold_result(contract, rejected.num_rows, batch.num_rows))
+    results.append(_schema_result(None))
     return CheckedBatch(
-        valid=valid.cast(batch.schema),
+        valid=valid,
         rejected=rejected,
         result=ValidationResult(
             rows_in=batch.num_rows,
@@ -105,90 +98,305 @@ def validate_batch(batch: pa.Table, rules: tuple[Rule, ...]) -> CheckedBatch:
     )
 
 
-def _flag_rows(indexed: pa.Table, row_rules: list[RowRule]) -> pa.Table:
-    params: list[object] = []
-    expressions = [_violation_expression(rule, params) for rule in row_rules]
-    listed = f"[{', '.join(expressions)}]::VARCHAR[]" if expressions else "[]::VARCHAR[]"
+def contract_arrow_schema(contract: TableContract) -> pa.Schema:
+    """The Arrow schema of the published table: contract columns, types and nullability."""
+    return pa.schema(
+        [
+            pa.field(c.name, _column_type(c.type_name).arrow, nullable=not c.required)
+            for c in contract.columns
+        ]
+    )
+
+
+def _column_type(name: str) -> ColumnType:
+    column_type = parse_column_type(name)
+    if column_type is None:  # contracts are compiled with supported types only
+        raise ValueError(f"unsupported column type {name!r}")
+    return column_type
+
+
+# -- the one query ------------------------------------------------------------------------------
+
+
+def _flag_rows(indexed: pa.Table, contract: TableContract) -> pa.Table:
+    params: list[Any] = []
+    casts = {
+        c.name: _cast_expression(c.name, indexed.schema.field(c.name).type, c.type_name, params)
+        for c in contract.columns
+    }
+    typed_columns = ", ".join(
+        f"{expression} AS {quote_identifier('__typed_' + name)}"
+        for name, expression in casts.items()
+    )
+    violations = [_violation_expression(rule, params) for rule in contract.row_rules]
+    metric_hits = [
+        _metric_expression(rule, params)
+        for rule in contract.table_rules
+        if isinstance(rule, MetricThreshold)
+    ]
+    outputs = ", ".join(
+        f"{quote_identifier('__typed_' + name)} AS {quote_identifier(name)}" for name in casts
+    )
     sql = (
-        f"SELECT * EXCLUDE ({_ROW_INDEX}), "  # noqa: S608 - only quoted identifiers
-        f"list_filter({listed}, lambda v: v IS NOT NULL) AS {VIOLATIONS_COLUMN} "
-        f"FROM {_BATCH_VIEW} ORDER BY {_ROW_INDEX}"
+        f"WITH typed AS (SELECT *, {typed_columns} FROM {_BATCH}) "  # noqa: S608 - quoted names
+        f"SELECT {_ROW}, {outputs}, "
+        f"{_list(violations)} AS {VIOLATIONS_COLUMN}, {_list(metric_hits)} AS {_HITS} "
+        f"FROM typed ORDER BY {_ROW}"
     )
     with duckdb.connect(":memory:") as connection:
-        connection.register(_BATCH_VIEW, indexed)
+        connection.register(_BATCH, indexed)
         return connection.execute(sql, params).to_arrow_table()
 
 
-def _violation_expression(rule: RowRule, params: list[object]) -> str:
+def _list(expressions: list[str]) -> str:
+    if not expressions:
+        return "[]::VARCHAR[]"
+    return f"list_filter([{', '.join(expressions)}]::VARCHAR[], lambda v: v IS NOT NULL)"
+
+
+def _cast_expression(
+    column: str, arrow_type: pa.DataType, type_name: str, params: list[Any]
+) -> str:
+    """The column cast to its contract type (NULL where it does not cast)."""
+    target = _column_type(type_name)
+    source = quote_identifier(column)
+    if arrow_type.equals(target.arrow) or (
+        pa.types.is_timestamp(arrow_type)
+        and pa.types.is_timestamp(target.arrow)
+        and (arrow_type.tz is None) == (target.arrow.tz is None)
+    ):
+        return source
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        text = f"trim({source})"
+        if target.name == "string":
+            return source
+        if target.name == "timestamp_tz":
+            params.append(TIMESTAMP_WITH_OFFSET)
+            return f"CASE WHEN regexp_matches({text}, ?) THEN TRY_CAST({text} AS TIMESTAMPTZ) END"
+        return f"TRY_CAST(NULLIF({text}, '') AS {target.duckdb})"
+    return f"TRY_CAST({source} AS {target.duckdb})"
+
+
+def _typed(column: str) -> str:
+    return quote_identifier("__typed_" + column)
+
+
+def _violation_expression(rule: RowRule, params: list[Any]) -> str:
     """SQL yielding the rule id when a row breaks ``rule``; appends bound values to ``params``."""
-    column = quote_identifier(rule.column)
+    value = _typed(rule.column)
     match rule:
+        case TypeConforms():
+            original = quote_identifier(rule.column)
+            condition = f"{original} IS NOT NULL AND {value} IS NULL"
+            if rule.type_name != "string":
+                condition = f"NULLIF(trim(CAST({original} AS VARCHAR)), '') IS NOT NULL " + (
+                    f"AND {value} IS NULL"
+                )
         case NotNull():
-            condition = f"{column} IS NULL"
+            condition = _missing_condition(value, rule.missing_values, params)
         case Unique():
             condition = (
-                f"{column} IS NOT NULL AND row_number() OVER "
-                f"(PARTITION BY {column} ORDER BY {_ROW_INDEX}) > 1"
+                f"{value} IS NOT NULL AND row_number() OVER "
+                f"(PARTITION BY {value} ORDER BY {_ROW}) > 1"
             )
         case AcceptedValues():
             params.append(list(rule.values))
-            condition = f"{column} IS NOT NULL AND NOT list_contains(?, CAST({column} AS VARCHAR))"
+            condition = f"{value} IS NOT NULL AND NOT list_contains(?, CAST({value} AS VARCHAR))"
+        case Pattern():
+            params.append(rule.pattern)
+            condition = (
+                f"{value} IS NOT NULL AND NOT regexp_full_match(CAST({value} AS VARCHAR), ?)"
+            )
         case Range():
-            bounds = [
-                (op, value)
-                for op, value in (
-                    (">", rule.greater_than),
-                    (">=", rule.at_least),
-                    ("<", rule.less_than),
-                    ("<=", rule.at_most),
-                )
-                if value is not None
-            ]
-            params.extend(value for _, value in bounds)
-            within = " AND ".join(f"{column} {op} ?" for op, _ in bounds)
-            condition = f"{column} IS NOT NULL AND NOT ({within})"
+            condition = _range_condition(rule, value, params)
     params.append(rule.id)
     return f"CASE WHEN {condition} THEN ? END"
 
 
-def _row_rule_result(rule: RowRule, failed_rows: int) -> RuleResult:
+def _missing_condition(value: str, missing: tuple[str, ...], params: list[Any]) -> str:
+    if not missing:
+        return f"{value} IS NULL"
+    params.append(list(missing))
+    return f"({value} IS NULL OR list_contains(?, CAST({value} AS VARCHAR)))"
+
+
+def _range_condition(rule: Range, value: str, params: list[Any]) -> str:
+    bounds = [
+        (op, bound)
+        for op, bound in (
+            (">", rule.greater_than),
+            (">=", rule.at_least),
+            ("<", rule.less_than),
+            ("<=", rule.at_most),
+        )
+        if bound is not None
+    ]
+    params.extend(bound for _, bound in bounds)
+    within = " AND ".join(f"{value} {op} ?" for op, _ in bounds)
+    return f"{value} IS NOT NULL AND NOT ({within})"
+
+
+def _metric_expression(rule: MetricThreshold, params: list[Any]) -> str:
+    """SQL yielding the rule id when a row counts towards the metric of ``rule``."""
+    value = _typed(rule.column)
+    match rule.metric:
+        case "nullValues":
+            condition = f"{value} IS NULL"
+        case "missingValues":
+            condition = _missing_condition(value, rule.missing_values or ("",), params)
+        case "duplicateValues":
+            condition = (
+                f"{value} IS NOT NULL AND row_number() OVER "
+                f"(PARTITION BY {value} ORDER BY {_ROW}) > 1"
+            )
+        case "invalidValues":
+            text = f"CAST({value} AS VARCHAR)"
+            if rule.valid_values:
+                params.append(list(rule.valid_values))
+                condition = f"{value} IS NOT NULL AND NOT list_contains(?, {text})"
+            else:
+                params.append(rule.pattern)
+                condition = f"{value} IS NOT NULL AND NOT regexp_full_match({text}, ?)"
+    params.append(rule.id)
+    return f"CASE WHEN {condition} THEN ? END"
+
+
+# -- results ------------------------------------------------------------------------------------
+
+
+def _row_rule_result(
+    rule: RowRule, failed_rows: int, rejected: pa.Table, contract: TableContract
+) -> RuleResult:
     passed = failed_rows == 0
-    message = (
-        "every row passes"
-        if passed
-        else f"{failed_rows} row(s) break {rule.kind} on {rule.column!r} and were quarantined"
-    )
     return RuleResult(
         rule_id=rule.id,
         kind=rule.kind,
+        severity=rule.severity,
+        blocking=False,
+        passed=passed,
+        observed=float(failed_rows),
+        threshold="0 rows (breakers are quarantined)",
+        failed_rows=failed_rows,
+        samples=() if passed else _samples(rule.id, rejected, contract),
+        message="every row passes"
+        if passed
+        else f"{failed_rows} row(s) break {rule.kind} on {rule.column!r}; quarantined",
+    )
+
+
+def _samples(rule_id: str, rejected: pa.Table, contract: TableContract) -> tuple[str, ...]:
+    """A few keys of rejected rows breaking ``rule_id``: primary key, else line or row number."""
+    keys = [c.name for c in contract.columns if c.primary_key and c.name in rejected.column_names]
+    key_column = keys[0] if keys else None
+    if key_column is None and "_line_number" in rejected.column_names:
+        key_column = "_line_number"
+    head = rejected.slice(0, 10_000)
+    lists = head.column(VIOLATIONS_COLUMN).to_pylist()
+    values = head.column(key_column).to_pylist() if key_column else list(range(len(lists)))
+    samples: list[str] = []
+    for broken, value in zip(lists, values, strict=True):
+        if rule_id in broken:
+            samples.append(f"{key_column or 'row'}={value}")
+            if len(samples) == SAMPLE_SIZE:
+                break
+    return tuple(samples)
+
+
+def _table_rule_results(
+    contract: TableContract, valid: pa.Table, rows_in: int, hits: Counter[str]
+) -> list[RuleResult]:
+    results = []
+    observed: float | None
+    for rule in contract.table_rules:
+        if isinstance(rule, MetricThreshold):
+            count = hits[rule.id]
+            observed = 100.0 * count / rows_in if rule.percent and rows_in else float(count)
+        elif isinstance(rule, RowCount):
+            observed = float(valid.num_rows)
+        elif isinstance(rule, SqlCheck):
+            outcome = run_sql_rule(rule.query, valid)
+            if outcome.error is not None:
+                results.append(_result(rule, False, None, f"the query failed: {outcome.error}"))
+                continue
+            observed = outcome.value
+        passed = observed is not None and rule.comparison.holds(observed)
+        results.append(_result(rule, passed, observed, f"observed {observed}, {rule.comparison}"))
+    return results
+
+
+def _result(
+    rule: MetricThreshold | RowCount | SqlCheck,
+    passed: bool,
+    observed: float | None,
+    message: str,
+) -> RuleResult:
+    return RuleResult(
+        rule_id=rule.id,
+        kind=rule.kind,
+        severity=rule.severity,
         blocking=rule.blocking,
         passed=passed,
-        failed_rows=failed_rows,
+        observed=observed,
+        threshold=str(rule.comparison),
         message=message,
     )
 
 
-def _row_count_result(rule: RowCount, rows: int) -> RuleResult:
-    too_few = rule.minimum is not None and rows < rule.minimum
-    too_many = rule.maximum is not None and rows > rule.maximum
-    passed = not (too_few or too_many)
-    expected = f"between {rule.minimum} and {rule.maximum}".replace("None", "-")
+def _threshold_result(contract: TableContract, rejected: int, rows_in: int) -> RuleResult:
+    share = rejected / rows_in if rows_in else 0.0
+    passed = share <= contract.quarantine_threshold
     return RuleResult(
-        rule_id=rule.id,
-        kind=rule.kind,
-        blocking=rule.blocking,
+        rule_id=THRESHOLD_RULE,
+        kind="quarantine_threshold",
+        severity=Severity.ERROR,
+        blocking=True,
         passed=passed,
-        observed=float(rows),
-        message=f"{rows} valid row(s), expected {expected}",
+        observed=round(share, 6),
+        threshold=f"<= {contract.quarantine_threshold}",
+        failed_rows=rejected,
+        message=f"{rejected} of {rows_in} row(s) rejected ({share:.1%}); "
+        f"threshold {contract.quarantine_threshold:.1%}"
+        + ("" if passed else ": nothing committed"),
     )
 
 
-def _check_columns_exist(batch: pa.Table, rules: tuple[Rule, ...]) -> None:
-    for rule in rules:
-        column = getattr(rule, "column", None)
-        if column is not None and column not in batch.column_names:
-            raise MeshError(
-                f"rule {rule.id!r} checks column {column!r}, which the batch does not have "
-                f"(columns: {', '.join(batch.column_names)})",
-                fix=f"return a {column!r} column from the asset or fix the rule's column",
-            )
+def _schema_problem(batch: pa.Table, contract: TableContract) -> str | None:
+    names = set(batch.column_names)
+    missing = [c for c in contract.column_names if c not in names]
+    extra = [
+        c
+        for c in batch.column_names
+        if c not in contract.column_names and not c.startswith(LINEAGE_PREFIX)
+    ]
+    problems = []
+    if missing:
+        problems.append(f"missing column(s) {', '.join(missing)}")
+    if extra:
+        problems.append(f"column(s) not in the contract: {', '.join(extra)}")
+    return "; ".join(problems) or None
+
+
+def _schema_result(problem: str | None) -> RuleResult:
+    return RuleResult(
+        rule_id=SCHEMA_RULE,
+        kind="schema",
+        severity=Severity.ERROR,
+        blocking=True,
+        passed=problem is None,
+        threshold="the contract's columns, no others (lineage columns _* aside)",
+        message=problem or "the batch has the contract's columns",
+    )
+
+
+def _blocked_by_schema(batch: pa.Table, contract: TableContract, problem: str) -> CheckedBatch:
+    empty = contract_arrow_schema(contract).empty_table()
+    return CheckedBatch(
+        valid=empty,
+        rejected=batch.slice(0, 0),
+        result=ValidationResult(
+            rows_in=batch.num_rows,
+            rows_valid=0,
+            rows_rejected=0,
+            rules=(_schema_result(problem),),
+        ),
+    )

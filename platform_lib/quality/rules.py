@@ -1,32 +1,112 @@
-"""Quality rules a table promises, as typed models.
+"""The quality rules a contract promises, as typed models the engine compiles.
 
-Row-level rules judge each row: rows that break one are quarantined, never published and never
-dropped. Table-level rules judge the batch as a whole: when a blocking one fails, nothing is
-committed.
+Row-level rules judge each row: a row breaking one is quarantined, never published and never
+dropped. Table-level rules judge the batch as a whole; a failing one with severity ``error``
+blocks the publish (nothing is committed) and the table's consumers.
+
+Every rule has an ``id`` that names its Dagster asset check, and the ``field`` of the contract it
+comes from, so a failure can point at the contract line.
 """
 
+from collections.abc import Iterable
+from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from platform_lib.conventions import NAME_PATTERN
+from platform_lib.contracts.findings import FieldPath
+
+CHECK_NAME_PATTERN = r"^[A-Za-z0-9_]+$"
+"""Dagster check names allow letters, digits and underscores only."""
+
+
+class Severity(StrEnum):
+    """How much a failing rule matters: ``error`` blocks, the others warn."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Operator(StrEnum):
+    """ODCS comparison operators (``mustBe``, ``mustBeGreaterThan``, ...)."""
+
+    EQUAL = "mustBe"
+    NOT_EQUAL = "mustNotBe"
+    GREATER = "mustBeGreaterThan"
+    GREATER_OR_EQUAL = "mustBeGreaterOrEqualTo"
+    LESS = "mustBeLessThan"
+    LESS_OR_EQUAL = "mustBeLessOrEqualTo"
+    BETWEEN = "mustBeBetween"
+    NOT_BETWEEN = "mustNotBeBetween"
+
+
+class Comparison(BaseModel):
+    """A measured value must compare with ``value`` by ``operator``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    operator: Operator
+    value: float | tuple[float, float]
+
+    def holds(self, observed: float) -> bool:
+        """Whether ``observed`` satisfies the comparison."""
+        value = self.value
+        if isinstance(value, tuple):
+            low, high = value
+            inside = low <= observed <= high
+            return inside if self.operator is Operator.BETWEEN else not inside
+        return {
+            Operator.EQUAL: observed == value,
+            Operator.NOT_EQUAL: observed != value,
+            Operator.GREATER: observed > value,
+            Operator.GREATER_OR_EQUAL: observed >= value,
+            Operator.LESS: observed < value,
+            Operator.LESS_OR_EQUAL: observed <= value,
+        }.get(self.operator, False)
+
+    @property
+    def allows_none(self) -> bool:
+        """Whether the comparison demands a count of zero (``mustBe: 0``, ``< 1``, ``<= 0``)."""
+        return (
+            (self.operator is Operator.EQUAL and self.value == 0)
+            or (self.operator is Operator.LESS and self.value == 1)
+            or (self.operator is Operator.LESS_OR_EQUAL and self.value == 0)
+        )
+
+    def __str__(self) -> str:
+        return f"{self.operator.value} {self.value}"
 
 
 class _Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=NAME_PATTERN.pattern, description="Stable id; names the asset check.")
+    id: str = Field(pattern=CHECK_NAME_PATTERN, description="Stable id; names the asset check.")
     description: str = ""
-    blocking: bool = Field(
-        default=False, description="A failure stops the publish and the table's consumers."
-    )
+    severity: Severity = Severity.WARNING
+    field: FieldPath = Field(default=(), description="Where the rule is in the contract.")
+
+    @property
+    def blocking(self) -> bool:
+        """Whether a failure blocks the publish and the consumers."""
+        return self.severity is Severity.ERROR
+
+
+class TypeConforms(_Rule):
+    """The value casts to the column's contract type (implicit for every column)."""
+
+    kind: Literal["type"] = "type"
+    column: str
+    type_name: str
 
 
 class NotNull(_Rule):
-    """The column holds a value in every row."""
+    """The column holds a value in every row (``required``, or ``nullValues`` must be 0)."""
 
     kind: Literal["not_null"] = "not_null"
     column: str
+    missing_values: tuple[str, ...] = ()
+    """Values that count as missing too (``missingValues``), besides null."""
 
 
 class Unique(_Rule):
@@ -37,44 +117,73 @@ class Unique(_Rule):
 
 
 class AcceptedValues(_Rule):
-    """The column's value is one of ``values`` (nulls pass; add NotNull to forbid them)."""
+    """The value is one of ``values`` (nulls pass; add NotNull to forbid them)."""
 
     kind: Literal["accepted_values"] = "accepted_values"
     column: str
     values: tuple[str, ...] = Field(min_length=1)
 
 
+class Pattern(_Rule):
+    """The value, as text, matches the regular expression ``pattern`` (nulls pass)."""
+
+    kind: Literal["pattern"] = "pattern"
+    column: str
+    pattern: str
+
+
 class Range(_Rule):
-    """The column's value lies within the given bounds (nulls pass)."""
+    """The value lies within the given bounds (nulls pass)."""
 
     kind: Literal["range"] = "range"
     column: str
-    greater_than: float | None = None
-    at_least: float | None = None
-    less_than: float | None = None
-    at_most: float | None = None
+    greater_than: float | str | None = None
+    at_least: float | str | None = None
+    less_than: float | str | None = None
+    at_most: float | str | None = None
 
-    @model_validator(mode="after")
-    def _has_a_bound(self) -> "Range":
-        bounds = (self.greater_than, self.at_least, self.less_than, self.at_most)
-        if all(bound is None for bound in bounds):
-            raise ValueError("a range rule needs at least one bound")
-        return self
+
+class MetricThreshold(_Rule):
+    """A column metric over the batch, with a tolerance: a table-level rule, nothing quarantined."""
+
+    kind: Literal["metric"] = "metric"
+    metric: Literal["nullValues", "missingValues", "invalidValues", "duplicateValues"]
+    column: str
+    comparison: Comparison
+    percent: bool = False
+    """Compare the share of rows (0-100) instead of the count."""
+    valid_values: tuple[str, ...] = ()
+    pattern: str | None = None
+    missing_values: tuple[str, ...] = ()
 
 
 class RowCount(_Rule):
-    """The number of published rows lies within ``minimum`` and ``maximum`` (table-level)."""
+    """The number of rows to publish compares as required (table-level)."""
 
     kind: Literal["row_count"] = "row_count"
-    minimum: int | None = None
-    maximum: int | None = None
-    blocking: bool = True
+    comparison: Comparison
 
 
-RowRule = NotNull | Unique | AcceptedValues | Range
-Rule = Annotated[RowRule | RowCount, Field(discriminator="kind")]
+class SqlCheck(_Rule):
+    """A read-only query over the rows to publish (``${table}``) returns a value to compare."""
+
+    kind: Literal["sql"] = "sql"
+    query: str
+    comparison: Comparison
 
 
-def is_row_rule(rule: Rule) -> bool:
-    """Whether the rule judges single rows (and quarantines the ones breaking it)."""
-    return not isinstance(rule, RowCount)
+RowRule = TypeConforms | NotNull | Unique | AcceptedValues | Pattern | Range
+TableRule = MetricThreshold | RowCount | SqlCheck
+Rule = Annotated[RowRule | TableRule, Field(discriminator="kind")]
+
+
+def split_rules(rules: Iterable[Rule]) -> tuple[tuple[RowRule, ...], tuple[TableRule, ...]]:
+    """The row-level rules and the table-level rules of ``rules``, in their order."""
+    row: list[RowRule] = []
+    table: list[TableRule] = []
+    for rule in rules:
+        if isinstance(rule, TypeConforms | NotNull | Unique | AcceptedValues | Pattern | Range):
+            row.append(rule)
+        else:
+            table.append(rule)
+    return tuple(row), tuple(table)

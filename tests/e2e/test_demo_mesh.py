@@ -68,16 +68,21 @@ def test_curated_holds_no_row_breaking_the_rules(
     assert curated.schema.field("created_at").type.tz == "UTC"
 
 
-def test_published_plus_quarantined_equals_raw(
+def test_published_plus_quarantined_equals_parseable_raw_rows(
     module_mesh_env: MeshEnv, first_run: MeshRunReport
 ) -> None:
     settings = module_mesh_env.settings
 
     published = table_state(CURATED.uri(settings)).rows
-    quarantined = table_state(CURATED.quarantine_uri(settings)).rows
+    quarantine = open_dataset(CURATED.quarantine.uri(settings))
+    without_rule = sql(
+        "SELECT count(*) FROM quarantine WHERE len(violated_rules) = 0", quarantine=quarantine
+    )[0][0]
 
-    assert quarantined > 0
-    assert published + quarantined == module_mesh_env.source_records
+    assert quarantine.count_rows() > 0 and without_rule == 0
+    assert published + quarantine.count_rows() == (
+        module_mesh_env.source_records - module_mesh_env.malformed_records
+    )
 
 
 def test_duplicates_keep_the_first_occurrence_by_file_then_line(
@@ -85,7 +90,7 @@ def test_duplicates_keep_the_first_occurrence_by_file_then_line(
 ) -> None:
     settings = module_mesh_env.settings
     raw = open_dataset(RAW.uri(settings))
-    quarantine = open_dataset(CURATED.quarantine_uri(settings))
+    quarantine = open_dataset(CURATED.quarantine.uri(settings))
 
     later_than_first = sql(
         """
@@ -94,7 +99,7 @@ def test_duplicates_keep_the_first_occurrence_by_file_then_line(
             FROM raw WHERE transaction_id <> '' GROUP BY 1
         )
         SELECT count(*) FROM quarantine q JOIN firsts f USING (transaction_id)
-        WHERE list_contains(q._violations, 'transaction_id_unique')
+        WHERE list_contains(q.violated_rules, 'transaction_id_unique')
           AND (q._source_file, q._line_number) <= f.first
         """,
         raw=raw,
@@ -134,13 +139,13 @@ def test_a_second_run_changes_no_row_count(
     settings = module_mesh_env.settings
     tables = [*DEMO_TABLES, CURATED]
     before = [table_state(k.uri(settings)).rows for k in tables]
-    quarantine_before = table_state(CURATED.quarantine_uri(settings)).rows
+    quarantine_before = table_state(CURATED.quarantine.uri(settings)).rows
 
     second = materialize_mesh(graph, list(graph.assets), instance_for(module_mesh_env))
 
     assert second.succeeded
     assert [table_state(k.uri(settings)).rows for k in tables] == before
-    assert table_state(CURATED.quarantine_uri(settings)).rows == quarantine_before
+    assert table_state(CURATED.quarantine.uri(settings)).rows == quarantine_before
 
 
 def test_runs_are_recorded_in_the_dagster_instance(

@@ -1,6 +1,7 @@
 """A domain built with platform_lib, run by Dagster for real: conventions, reads, modes, errors."""
 
 import datetime as dt
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -10,15 +11,15 @@ from platform_lib import (
     CsvSource,
     Layer,
     MeshError,
-    NotNull,
     TableKey,
     WriteMode,
     domain_definitions,
     reads,
     table,
 )
+from platform_lib.contracts.registry import load_registry
 from platform_lib.lake.reader import read_arrow
-from tests.conftest import MeshEnv
+from tests.conftest import RAW_ENVELOPE, MeshEnv, write_contract
 
 EVENTS = CsvSource(table="events", folder="shop/events", columns=("day", "n"))
 
@@ -26,7 +27,6 @@ EVENTS = CsvSource(table="events", folder="shop/events", columns=("day", "n"))
 @table(
     Layer.CURATED,
     reads={"raw": reads("shop/raw/events", columns=["day", "n"])},
-    rules=[NotNull(id="n_present", column="n")],
     mode=WriteMode.REPLACE_PARTITIONS,
     partition_by=["day"],
 )
@@ -38,8 +38,30 @@ def daily(raw: pa.Table, context: AssetExecutionContext) -> pa.Table:
     return pa.table({"day": pa.array(days, pa.date32()), "n": pa.array(counts, pa.int64())})
 
 
-def shop() -> Definitions:
-    return domain_definitions("shop", sources=[EVENTS], tables=[daily])
+def shop(folder: Path) -> Definitions:
+    write_contract(
+        folder,
+        "shop/raw/events",
+        """schema:
+  - name: events
+    properties:
+      - {name: day, logicalType: string, physicalType: string}
+      - {name: n, logicalType: string, physicalType: string}
+"""
+        + RAW_ENVELOPE,
+    )
+    write_contract(
+        folder,
+        "shop/curated/daily",
+        """schema:
+  - name: daily
+    properties:
+      - {name: day, logicalType: date, physicalType: date, required: true, partitioned: true}
+      - {name: n, logicalType: integer, physicalType: int64, required: true}
+""",
+    )
+    registry = load_registry(folder / "contracts")
+    return domain_definitions("shop", sources=[EVENTS], tables=[daily], contracts=registry)
 
 
 def run(defs: Definitions) -> bool:
@@ -58,17 +80,17 @@ def land(env: MeshEnv, name: str, body: str) -> None:
 def test_partition_replace_rewrites_only_the_days_of_the_batch(mesh_env: MeshEnv) -> None:
     key = TableKey.parse("shop/curated/daily")
     land(mesh_env, "a.csv", "2026-11-01,1\n2026-11-02,2\n2026-11-02,x\n")
-    assert run(shop())
+    assert run(shop(mesh_env.root))
 
     land(mesh_env, "b.csv", "2026-11-02,5\n")
-    assert run(shop())
+    assert run(shop(mesh_env.root))
 
     table = read_arrow(key.uri(mesh_env.settings)).sort_by(
         [("day", "ascending"), ("n", "ascending")]
     )
-    quarantine = read_arrow(key.quarantine_uri(mesh_env.settings))
+    quarantine = read_arrow(key.quarantine.uri(mesh_env.settings))
     assert table["n"].to_pylist() == [1, 2, 5]
-    assert quarantine["_violations"].to_pylist() == [["n_present"]]
+    assert quarantine["violated_rules"].to_pylist() == [["n_required"]]
 
 
 def test_an_undeclared_parameter_is_refused_when_the_domain_is_declared() -> None:
@@ -84,9 +106,15 @@ def test_raw_tables_cannot_be_declared_by_a_domain() -> None:
         table(Layer.RAW, name="events")(lambda: pa.table({}))
 
 
-def test_a_table_declared_twice_is_refused() -> None:
-    with pytest.raises(MeshError, match="declares the table curated/daily twice"):
-        domain_definitions("shop", tables=[daily, daily])
+def test_a_table_declared_twice_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(MeshError, match="declares the table shop/curated/daily twice"):
+        domain_definitions("shop", tables=[daily, daily], contracts=load_registry(tmp_path))
+
+
+def test_a_table_without_a_contract_is_refused_with_the_path_to_write(tmp_path: Path) -> None:
+    with pytest.raises(MeshError, match="shop/curated/daily has no data contract") as error:
+        domain_definitions("shop", tables=[daily], contracts=load_registry(tmp_path))
+    assert "contracts/shop/curated/daily.odcs.yaml" in error.value.fix
 
 
 def test_an_invalid_domain_name_is_refused() -> None:

@@ -1,96 +1,138 @@
-"""The validation engine: per-row verdicts and table-level rules, on real DuckDB."""
+"""The validation engine against contracts: casts, per-row verdicts, table-level rules."""
+
+import datetime as dt
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from platform_lib.errors import MeshError
+from platform_lib.contracts.model import TableContract
 from platform_lib.quality.engine import VIOLATIONS_COLUMN, validate_batch
-from platform_lib.quality.rules import AcceptedValues, NotNull, Range, RowCount, Unique
+from tests.conftest import contract_for
+
+ORDERS = """schema:
+  - name: orders
+    physicalType: table
+    quality:
+      - {id: has_rows, metric: rowCount, mustBeGreaterThan: 1, severity: error}
+      - id: few_gifts
+        type: sql
+        query: SELECT count(*) FROM ${table} WHERE amount = 0
+        mustBeLessThan: 2
+        severity: warning
+    properties:
+      - {name: id, logicalType: string, physicalType: string, required: true, unique: true}
+      - name: amount
+        logicalType: number
+        physicalType: "decimal(10,2)"
+        logicalTypeOptions: {minimum: 0}
+      - {name: at, logicalType: timestamp, physicalType: timestamp_tz}
+      - name: currency
+        logicalType: string
+        physicalType: string
+        quality:
+          - id: currency_known
+            metric: invalidValues
+            arguments: {validValues: [EUR, "it's"]}
+            mustBe: 0
+      - name: code
+        logicalType: string
+        physicalType: string
+        logicalTypeOptions: {pattern: "^[A-Z]{2}$"}
+        quality:
+          - {id: code_mostly_present, metric: nullValues, mustBeLessThan: 50, unit: percent}
+"""
 
 
-def batch() -> pa.Table:
-    return pa.table(
-        {
-            "id": ["a", "b", "a", None, "c", "d"],
-            "currency": ["EUR", "it's", "EUR", "EUR", "SEK", "XXX"],
-            "amount": pa.array([1.0, 2.0, 3.0, 4.0, -1.0, None], pa.float64()),
-        }
-    )
+@pytest.fixture
+def orders(tmp_path: Path) -> TableContract:
+    return contract_for(tmp_path, "shop/curated/orders", ORDERS)
 
 
-def test_each_row_lists_the_rules_it_breaks_and_valid_rows_keep_the_schema() -> None:
-    rules = (
-        NotNull(id="id_present", column="id"),
-        Unique(id="id_unique", column="id"),
-        AcceptedValues(id="currency_known", column="currency", values=("EUR", "SEK", "it's")),
-        Range(id="amount_positive", column="amount", greater_than=0),
-    )
+def batch(**overrides: list[object]) -> pa.Table:
+    columns: dict[str, list[object]] = {
+        "id": ["a", "b", "a", None, "c"],
+        "amount": ["1.50", "0", "2", "3", "-1"],
+        "at": ["2026-11-01T12:00:00+02:00", "2026-11-01 10:00Z", "x", None, "2026-11-01T00:00Z"],
+        "currency": ["EUR", "it's", "EUR", "EUR", "XXX"],
+        "code": ["SE", None, "NO", "DK", "toolong"],
+        "_line_number": [1, 2, 3, 4, 5],
+    }
+    columns.update(overrides)
+    return pa.table(columns)
 
-    checked = validate_batch(batch(), rules)
 
-    assert checked.valid.schema == batch().schema
+def test_rows_are_cast_and_every_broken_rule_is_listed(orders: TableContract) -> None:
+    checked = validate_batch(batch(), orders)
+
     assert checked.valid["id"].to_pylist() == ["a", "b"]
-    rejected = dict(
+    assert checked.valid.schema.field("amount").type == pa.decimal128(10, 2)
+    assert checked.valid["at"].to_pylist()[0] == dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)
+    assert checked.valid.schema.field("id").nullable is False
+    broken = dict(
         zip(
-            checked.rejected["amount"].to_pylist(),
+            checked.rejected["_line_number"].to_pylist(),
             checked.rejected[VIOLATIONS_COLUMN].to_pylist(),
             strict=True,
         )
     )
-    assert rejected == {
-        3.0: ["id_unique"],
-        4.0: ["id_present"],
-        -1.0: ["amount_positive"],
-        None: ["currency_known"],
+    assert broken == {
+        3: ["id_unique", "at_type"],
+        4: ["id_required"],
+        5: ["amount_range", "currency_known", "code_pattern"],
     }
-    assert checked.result.rejected_by_rule == {
-        "id_unique": 1,
-        "id_present": 1,
-        "amount_positive": 1,
-        "currency_known": 1,
-    }
-    assert checked.result.rows_valid + checked.result.rows_rejected == batch().num_rows
 
 
-def test_unique_keeps_the_first_row_in_batch_order() -> None:
-    table = pa.table({"id": ["x", "y", "x", "x"], "line": [1, 2, 3, 4]})
+def test_rejected_rows_keep_their_original_values(orders: TableContract) -> None:
+    checked = validate_batch(batch(amount=["1", "1", "1", "1", "abc"]), orders)
 
-    checked = validate_batch(table, (Unique(id="id_unique", column="id"),))
-
-    assert checked.valid["line"].to_pylist() == [1, 2]
-    assert checked.rejected["line"].to_pylist() == [3, 4]
-
-
-def test_values_are_bound_not_formatted_into_sql() -> None:
-    hostile = "x'); DROP TABLE t; --"
-    table = pa.table({"v": [hostile, "ok"]})
-
-    checked = validate_batch(table, (AcceptedValues(id="v_known", column="v", values=(hostile,)),))
-
-    assert checked.valid["v"].to_pylist() == [hostile]
+    rejected = checked.rejected.to_pylist()
+    assert rejected[-1]["amount"] == "abc"
+    assert "amount_type" in rejected[-1][VIOLATIONS_COLUMN]
+    assert checked.result.rows_valid + checked.result.rows_rejected == 5
 
 
-def test_a_failing_row_count_blocks_while_row_rules_do_not() -> None:
-    # Only the row with a null amount passes the range rule: one valid row, two required.
-    rules = (
-        Range(id="amount_positive", column="amount", greater_than=100),
-        RowCount(id="enough_rows", minimum=2),
-    )
+def test_table_level_rules_report_observed_values_and_thresholds(orders: TableContract) -> None:
+    results = {r.rule_id: r for r in validate_batch(batch(), orders).result.rules}
 
-    checked = validate_batch(batch(), rules)
+    assert results["has_rows"].passed and results["has_rows"].observed == 2
+    assert results["few_gifts"].observed == 1 and results["few_gifts"].passed
+    assert results["code_mostly_present"].observed == pytest.approx(20.0)
+    assert results["id_unique"].samples == ("_line_number=3",)
+    assert results["quarantine_threshold"].observed == pytest.approx(0.6)
+    assert not results["quarantine_threshold"].passed
+
+
+def test_too_many_rejected_rows_block_the_batch(orders: TableContract) -> None:
+    checked = validate_batch(batch(), orders)
 
     assert checked.result.blocked
-    verdicts = {r.rule_id: (r.passed, r.blocking) for r in checked.result.rules}
-    assert verdicts == {"amount_positive": (False, False), "enough_rows": (False, True)}
+    assert [r.rule_id for r in checked.result.failed_blocking] == ["quarantine_threshold"]
 
 
-def test_a_rule_on_a_missing_column_names_the_rule_and_column() -> None:
-    with pytest.raises(MeshError, match="rule 'x_present' checks column 'x'"):
-        validate_batch(batch(), (NotNull(id="x_present", column="x"),))
+def test_a_missing_or_extra_column_blocks_with_a_schema_failure(orders: TableContract) -> None:
+    checked = validate_batch(
+        batch().drop_columns(["code"]).append_column("x", pa.array([1] * 5)), orders
+    )
+
+    assert checked.result.blocked
+    (schema,) = checked.result.rules
+    assert schema.rule_id == "schema"
+    assert "missing column(s) code" in schema.message
+    assert "not in the contract: x" in schema.message
 
 
-def test_no_rules_means_every_row_is_valid() -> None:
-    checked = validate_batch(batch(), ())
+def test_values_are_bound_not_formatted_into_sql(orders: TableContract) -> None:
+    checked = validate_batch(batch(currency=["it's"] * 5), orders)
 
-    assert checked.valid.num_rows == batch().num_rows
-    assert not checked.result.blocked
+    assert "currency_known" not in {
+        rule for rules in checked.rejected[VIOLATIONS_COLUMN].to_pylist() for rule in rules
+    }
+
+
+def test_typed_input_is_not_cast_again(orders: TableContract) -> None:
+    typed = batch(amount=[1.5, 1.0, 2.0, 3.0, 4.0])
+
+    checked = validate_batch(typed, orders)
+
+    assert checked.valid["amount"].to_pylist()[0] == pytest.approx(1.5)

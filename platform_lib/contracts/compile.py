@@ -1,0 +1,589 @@
+"""ODCS v3 document -> the platform's :class:`TableContract`, checking this platform's conventions.
+
+The document is already valid ODCS (``standard.py`` checked it). Here the platform's stricter rules
+apply, each reported as an :class:`Issue` with its rule id and the field it concerns:
+
+- ``contract-location``: the file is ``contracts/<domain>/<layer>/<table>.odcs.yaml``;
+- ``contract-id``: the id is ``<domain>.<layer>.<table>``;
+- ``version-semver``: the version is ``MAJOR.MINOR.PATCH``;
+- ``single-schema``: one schema object (one table) per contract;
+- ``layer`` / ``access`` / ``quarantine-threshold``: the platform's ``customProperties``;
+- ``owner``: a ``team`` with a name (the table's owners);
+- ``column-type``: a supported ``physicalType`` consistent with the ``logicalType``;
+- ``rule-id``: every quality rule has an id usable as a Dagster check name;
+- ``duplicate-id``: rule ids (including generated ones) are unique;
+- ``rule-column`` / ``metric-arguments`` / ``rule-type``: a rule the engine can run;
+- ``sql-rule``: an SQL rule is one read-only SELECT;
+- ``sla``: a freshness or latency SLA with a value and a known unit;
+- ``server``: a ``local`` Delta server entry for the table.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from platform_lib.contracts.findings import FieldPath, Issue
+from platform_lib.contracts.model import (
+    DEFAULT_QUARANTINE_THRESHOLD,
+    Access,
+    ColumnContract,
+    TableContract,
+)
+from platform_lib.contracts.types import SUPPORTED_TYPES, parse_column_type
+from platform_lib.conventions import NAME_PATTERN, Layer, TableKey
+from platform_lib.quality.rules import (
+    CHECK_NAME_PATTERN,
+    AcceptedValues,
+    Comparison,
+    MetricThreshold,
+    NotNull,
+    Operator,
+    Pattern,
+    Range,
+    RowCount,
+    Rule,
+    Severity,
+    SqlCheck,
+    TypeConforms,
+    Unique,
+)
+from platform_lib.quality.sql_rules import sql_rule_problem
+
+SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+COLUMN_PLACEHOLDER = "${column}"
+_UNITS = {
+    "d": dt.timedelta(days=1),
+    "day": dt.timedelta(days=1),
+    "days": dt.timedelta(days=1),
+    "h": dt.timedelta(hours=1),
+    "hr": dt.timedelta(hours=1),
+    "hour": dt.timedelta(hours=1),
+    "hours": dt.timedelta(hours=1),
+    "m": dt.timedelta(minutes=1),
+    "min": dt.timedelta(minutes=1),
+    "minute": dt.timedelta(minutes=1),
+    "minutes": dt.timedelta(minutes=1),
+}
+_LOGICAL_ALIASES = {"integer": {"integer", "number"}, "number": {"number"}}
+
+
+class _Compiler:
+    """Walks one document, collecting columns, rules and issues."""
+
+    def __init__(self, document: dict[str, Any], source: Path) -> None:
+        self.document = document
+        self.source = source
+        self.issues: list[Issue] = []
+        self.rules: list[Rule] = []
+
+    def issue(self, path: FieldPath, rule_id: str, message: str, fix: str) -> None:
+        self.issues.append(Issue(path=path, rule_id=rule_id, message=message, fix=fix))
+
+    def compile(self) -> TableContract | None:
+        doc = self.document
+        schemas = doc.get("schema") or []
+        if len(schemas) != 1:
+            self.issue(
+                ("schema",),
+                "single-schema",
+                f"the contract has {len(schemas)} schema objects",
+                "describe exactly one table per contract (one file per table)",
+            )
+            return None
+        table = schemas[0]
+        key = self._key(table)
+        self._check_version()
+        owners = self._owners()
+        columns = [self._column(i, p) for i, p in enumerate(table.get("properties") or [])]
+        self._table_rules(table.get("quality") or [], ("schema", 0, "quality"), None)
+        self._check_duplicate_ids()
+        freshness, freshness_field = self._freshness({c.name for c in columns if c})
+        self._check_server(key)
+        access = self._access()
+        threshold = self._threshold()
+        if key is None or any(c is None for c in columns) or self.issues:
+            return None
+        description = doc.get("description") or {}
+        return TableContract(
+            id=str(doc["id"]),
+            version=str(doc["version"]),
+            key=key,
+            source=self.source,
+            name=str(doc.get("name") or ""),
+            description=str(description.get("purpose") or table.get("description") or ""),
+            status=str(doc.get("status") or "active"),
+            owners=owners,
+            columns=tuple(c for c in columns if c is not None),
+            rules=tuple(self.rules),
+            access=access,
+            quarantine_threshold=threshold,
+            freshness=freshness,
+            freshness_field=freshness_field,
+        )
+
+    # -- identity -------------------------------------------------------------------------------
+
+    def _custom(self, name: str) -> tuple[Any, FieldPath] | None:
+        for index, entry in enumerate(self.document.get("customProperties") or []):
+            if entry.get("property") == name:
+                return entry.get("value"), ("customProperties", index, "value")
+        return None
+
+    def _key(self, table: dict[str, Any]) -> TableKey | None:
+        domain = self.document.get("domain")
+        layer_entry = self._custom("layer")
+        table_name = table.get("name")
+        if layer_entry is None or layer_entry[0] not in {layer.value for layer in Layer}:
+            self.issue(
+                layer_entry[1] if layer_entry else ("customProperties",),
+                "layer",
+                f"layer is {layer_entry[0]!r}" if layer_entry else "the contract has no layer",
+                "add a customProperties entry {property: layer, value: raw|curated|product}",
+            )
+            return None
+        for value, path, what in (
+            (domain, ("domain",), "domain"),
+            (table_name, ("schema", 0, "name"), "table name"),
+        ):
+            if not isinstance(value, str) or not NAME_PATTERN.match(value):
+                self.issue(
+                    path,
+                    "contract-id",
+                    f"{what} {value!r} is not a mesh name",
+                    f"set {what} to lower-case letters, digits and underscores",
+                )
+                return None
+        key = TableKey(domain=str(domain), layer=Layer(layer_entry[0]), table=str(table_name))
+        expected_id = f"{key.domain}.{key.layer.value}.{key.table}"
+        if self.document.get("id") != expected_id:
+            self.issue(
+                ("id",),
+                "contract-id",
+                f"id is {self.document.get('id')!r}, expected {expected_id!r}",
+                f"set `id: {expected_id}` (domain.layer.table of the table it describes)",
+            )
+        self._check_location(key)
+        return key
+
+    def _check_location(self, key: TableKey) -> None:
+        parts = self.source.resolve().parts
+        if "contracts" not in parts:
+            return
+        expected = ("contracts", key.domain, key.layer.value, f"{key.table}.odcs.yaml")
+        if parts[-4:] != expected:
+            self.issue(
+                ("id",),
+                "contract-location",
+                f"the contract of {key} is at {self.source}",
+                f"move it to {'/'.join(expected)}",
+            )
+
+    def _check_version(self) -> None:
+        version = str(self.document.get("version"))
+        if not SEMVER.match(version):
+            self.issue(
+                ("version",),
+                "version-semver",
+                f"version {version!r} is not semantic (MAJOR.MINOR.PATCH)",
+                "write the version as three numbers, e.g. 1.0.0",
+            )
+
+    def _owners(self) -> tuple[str, ...]:
+        team = self.document.get("team")
+        name = team.get("name") if isinstance(team, dict) else None
+        if not isinstance(name, str) or not NAME_PATTERN.match(name):
+            self.issue(
+                ("team",),
+                "owner",
+                "the contract names no owning team" if not name else f"team name {name!r}",
+                "add `team: {name: <team>}` with a lower-case team name",
+            )
+            return ()
+        members = team.get("members") or [] if isinstance(team, dict) else []
+        emails = [m["username"] for m in members if "@" in str(m.get("username", ""))]
+        return (f"team:{name}", *emails)
+
+    def _access(self) -> Access:
+        entry = self._custom("access")
+        if entry is None:
+            return Access.PRIVATE
+        if entry[0] not in {a.value for a in Access}:
+            self.issue(
+                entry[1],
+                "access",
+                f"access {entry[0]!r} is unknown",
+                "use public, internal or private",
+            )
+            return Access.PRIVATE
+        return Access(entry[0])
+
+    def _threshold(self) -> float:
+        entry = self._custom("quarantineThreshold")
+        if entry is None:
+            return DEFAULT_QUARANTINE_THRESHOLD
+        value = entry[0]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            self.issue(
+                entry[1],
+                "quarantine-threshold",
+                f"quarantineThreshold {value!r} is not a share between 0 and 1",
+                "set it to the largest share of rejected rows still published, e.g. 0.1",
+            )
+            return DEFAULT_QUARANTINE_THRESHOLD
+        return float(value)
+
+    # -- columns --------------------------------------------------------------------------------
+
+    def _column(self, index: int, prop: dict[str, Any]) -> ColumnContract | None:
+        path: FieldPath = ("schema", 0, "properties", index)
+        name = prop.get("name")
+        if not isinstance(name, str) or not name:
+            self.issue(path, "column-type", "a property has no name", "give every property a name")
+            return None
+        column_type = parse_column_type(str(prop.get("physicalType") or ""))
+        if column_type is None:
+            self.issue(
+                (*path, "physicalType"),
+                "column-type",
+                f"column {name!r} has physicalType {prop.get('physicalType')!r}",
+                f"use one of: {', '.join(SUPPORTED_TYPES)}",
+            )
+            return None
+        logical = prop.get("logicalType")
+        if logical and logical not in _LOGICAL_ALIASES.get(
+            column_type.logical, {column_type.logical}
+        ):
+            self.issue(
+                (*path, "logicalType"),
+                "column-type",
+                f"column {name!r}: logicalType {logical!r} does not fit physicalType "
+                f"{column_type.name!r}",
+                f"use logicalType {column_type.logical!r}",
+            )
+        self.rules.append(
+            TypeConforms(
+                id=f"{name}_type",
+                column=name,
+                type_name=column_type.name,
+                description=f"{name} is a {column_type.name}",
+                field=(*path, "physicalType"),
+            )
+        )
+        required = bool(prop.get("required")) or bool(prop.get("primaryKey"))
+        unique = bool(prop.get("unique")) or bool(prop.get("primaryKey"))
+        if required:
+            self.rules.append(
+                NotNull(
+                    id=f"{name}_required",
+                    column=name,
+                    description=f"{name} is required",
+                    field=(*path, "required"),
+                )
+            )
+        if unique:
+            self.rules.append(
+                Unique(
+                    id=f"{name}_unique",
+                    column=name,
+                    description=f"{name} is unique",
+                    field=(*path, "unique"),
+                )
+            )
+        self._type_options(
+            name, prop.get("logicalTypeOptions") or {}, (*path, "logicalTypeOptions")
+        )
+        self._table_rules(prop.get("quality") or [], (*path, "quality"), name)
+        return ColumnContract(
+            name=name,
+            type_name=column_type.name,
+            logical_type=str(logical or column_type.logical),
+            required=required,
+            unique=unique,
+            primary_key=bool(prop.get("primaryKey")),
+            partitioned=bool(prop.get("partitioned")),
+            classification=prop.get("classification"),
+            description=str(prop.get("description") or ""),
+            field=path,
+        )
+
+    def _type_options(self, column: str, options: dict[str, Any], path: FieldPath) -> None:
+        bounds = {
+            "greater_than": options.get("exclusiveMinimum"),
+            "at_least": options.get("minimum"),
+            "less_than": options.get("exclusiveMaximum"),
+            "at_most": options.get("maximum"),
+        }
+        if any(v is not None for v in bounds.values()):
+            self.rules.append(
+                Range(
+                    id=f"{column}_range",
+                    column=column,
+                    field=path,
+                    description=f"{column} within {options}",
+                    greater_than=bounds["greater_than"],
+                    at_least=bounds["at_least"],
+                    less_than=bounds["less_than"],
+                    at_most=bounds["at_most"],
+                )
+            )
+        if options.get("pattern"):
+            self.rules.append(
+                Pattern(
+                    id=f"{column}_pattern",
+                    column=column,
+                    pattern=str(options["pattern"]),
+                    field=(*path, "pattern"),
+                    description=f"{column} matches its pattern",
+                )
+            )
+
+    # -- quality rules --------------------------------------------------------------------------
+
+    def _table_rules(self, entries: list[Any], path: FieldPath, column: str | None) -> None:
+        for index, entry in enumerate(entries):
+            rule = self._quality_rule(entry, (*path, index), column)
+            if rule is not None:
+                self.rules.append(rule)
+
+    def _quality_rule(self, q: dict[str, Any], path: FieldPath, column: str | None) -> Rule | None:
+        kind = q.get("type") or ("library" if q.get("metric") or q.get("rule") else None)
+        if kind == "text":
+            return None
+        if kind not in {"library", "sql"}:
+            self.issue(
+                path,
+                "rule-type",
+                f"quality rules of type {kind!r} are not enforced here",
+                "express the rule as a library metric or an sql rule",
+            )
+            return None
+        rule_id = q.get("id")
+        if not isinstance(rule_id, str) or not re.match(CHECK_NAME_PATTERN, rule_id):
+            self.issue(
+                (*path, "id") if rule_id else path,
+                "rule-id",
+                "the rule has no id"
+                if not rule_id
+                else f"rule id {rule_id!r} is not a Dagster check name",
+                "give it an id of letters, digits and underscores",
+            )
+            return None
+        comparison = _comparison(q)
+        if comparison is None:
+            return None  # the standard level requires exactly one operator
+        common: dict[str, Any] = {
+            "id": rule_id,
+            "description": str(q.get("description") or q.get("name") or ""),
+            "severity": _severity(q.get("severity")),
+            "field": path,
+        }
+        if kind == "sql":
+            return self._sql_rule(q, path, column, comparison, common)
+        metric = q.get("metric") or q.get("rule")
+        arguments = q.get("arguments") or {}
+        if metric == "rowCount":
+            return RowCount(comparison=comparison, **common)
+        if column is None:
+            self.issue(
+                path,
+                "rule-column",
+                f"metric {metric} at table level names no column",
+                "move the rule under the quality of the property it checks",
+            )
+            return None
+        percent = str(q.get("unit") or "").lower() in {"percent", "%"}
+        quarantines = comparison.allows_none and not percent
+        if metric == "nullValues":
+            if quarantines:
+                return NotNull(column=column, **common)
+            return MetricThreshold(
+                metric=metric, column=column, comparison=comparison, percent=percent, **common
+            )
+        if metric == "missingValues":
+            missing = tuple(str(v) for v in arguments.get("missingValues") or ("",))
+            if quarantines:
+                return NotNull(column=column, missing_values=missing, **common)
+            return MetricThreshold(
+                metric=metric,
+                column=column,
+                comparison=comparison,
+                percent=percent,
+                missing_values=missing,
+                **common,
+            )
+        if metric == "duplicateValues":
+            if quarantines:
+                return Unique(column=column, **common)
+            return MetricThreshold(
+                metric=metric, column=column, comparison=comparison, percent=percent, **common
+            )
+        if metric == "invalidValues":
+            return self._invalid_values(arguments, path, column, comparison, percent, common)
+        self.issue(
+            path,
+            "metric-arguments",
+            f"metric {metric!r} is unknown",
+            "use nullValues, missingValues, invalidValues, duplicateValues or rowCount",
+        )
+        return None
+
+    def _invalid_values(
+        self,
+        arguments: dict[str, Any],
+        path: FieldPath,
+        column: str,
+        comparison: Comparison,
+        percent: bool,
+        common: dict[str, Any],
+    ) -> Rule | None:
+        valid = arguments.get("validValues")
+        pattern = arguments.get("pattern")
+        if not valid and not pattern:
+            self.issue(
+                (*path, "arguments"),
+                "metric-arguments",
+                "invalidValues needs arguments.validValues or arguments.pattern",
+                "list the valid values, or give a regular expression",
+            )
+            return None
+        if pattern and not _valid_regex(str(pattern)):
+            self.issue(
+                (*path, "arguments", "pattern"),
+                "metric-arguments",
+                f"pattern {pattern!r} is not a valid regular expression",
+                "fix the regular expression",
+            )
+            return None
+        values = tuple(str(v) for v in valid or ())
+        if comparison.allows_none and not percent:
+            if values:
+                return AcceptedValues(column=column, values=values, **common)
+            return Pattern(column=column, pattern=str(pattern), **common)
+        return MetricThreshold(
+            metric="invalidValues",
+            column=column,
+            comparison=comparison,
+            percent=percent,
+            valid_values=values,
+            pattern=str(pattern) if pattern else None,
+            **common,
+        )
+
+    def _sql_rule(
+        self,
+        q: dict[str, Any],
+        path: FieldPath,
+        column: str | None,
+        comparison: Comparison,
+        common: dict[str, Any],
+    ) -> Rule | None:
+        query = str(q.get("query") or "")
+        if column is not None:
+            query = query.replace(COLUMN_PLACEHOLDER, '"' + column.replace('"', '""') + '"')
+        problem = sql_rule_problem(query)
+        if problem:
+            self.issue(
+                (*path, "query"),
+                "sql-rule",
+                problem,
+                "write one read-only SELECT over ${table} returning one value",
+            )
+            return None
+        return SqlCheck(query=query, comparison=comparison, **common)
+
+    def _check_duplicate_ids(self) -> None:
+        seen: dict[str, FieldPath] = {}
+        for rule in self.rules:
+            if rule.id in seen:
+                self.issue(
+                    rule.field,
+                    "duplicate-id",
+                    f"rule id {rule.id!r} is used twice (also at {seen[rule.id]})",
+                    "give each rule its own id (ids <column>_type, _required, _unique, "
+                    "_range and _pattern are generated)",
+                )
+            seen.setdefault(rule.id, rule.field)
+
+    # -- SLA and servers ------------------------------------------------------------------------
+
+    def _freshness(self, columns: set[str]) -> tuple[dt.timedelta | None, FieldPath]:
+        for index, sla in enumerate(self.document.get("slaProperties") or []):
+            if sla.get("property") not in {"freshness", "latency"}:
+                continue
+            path: FieldPath = ("slaProperties", index)
+            value, unit = sla.get("value"), str(sla.get("unit") or "d").lower()
+            if isinstance(value, bool) or not isinstance(value, int | float) or unit not in _UNITS:
+                self.issue(
+                    path,
+                    "sla",
+                    f"{sla.get('property')} {value!r} {unit!r} is not a duration",
+                    "give a number and a unit (d, h or m)",
+                )
+                return None, path
+            element = sla.get("element")
+            if element and str(element).split(".")[-1] not in columns:
+                self.issue(
+                    (*path, "element"),
+                    "rule-column",
+                    f"SLA element {element!r} names no column of the table",
+                    "name a column as <table>.<column>",
+                )
+            return value * _UNITS[unit], path
+        return None, ()
+
+    def _check_server(self, key: TableKey | None) -> None:
+        for server in self.document.get("servers") or []:
+            if server.get("type") == "local" and server.get("format") == "delta":
+                return
+        self.issue(
+            ("servers",),
+            "server",
+            "the contract has no local Delta server entry",
+            f"add `servers: [{{server: local, type: local, format: delta, path: {key}}}]`",
+        )
+
+
+def _comparison(q: dict[str, Any]) -> Comparison | None:
+    for operator in Operator:
+        if operator.value in q:
+            value = q[operator.value]
+            if isinstance(value, list) and len(value) == 2:
+                return Comparison(operator=operator, value=(float(value[0]), float(value[1])))
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return Comparison(operator=operator, value=float(value))
+    return None
+
+
+def _severity(value: Any) -> Severity:
+    text = str(value or "").lower()
+    return Severity(text) if text in {s.value for s in Severity} else Severity.WARNING
+
+
+def _valid_regex(pattern: str) -> bool:
+    try:
+        duckdb.execute("SELECT regexp_matches('', $p)", {"p": pattern}).fetchall()
+    except duckdb.Error:
+        return False
+    return True
+
+
+def compile_contract(
+    document: dict[str, Any], source: Path
+) -> tuple[TableContract | None, list[Issue]]:
+    """Compile a standard-valid ODCS document into the platform's contract.
+
+    Returns:
+        The contract (None when a convention error prevents it) and every convention issue.
+    """
+    compiler = _Compiler(document, source)
+    contract = compiler.compile()
+    return contract, compiler.issues
+
+
+def iter_rule_ids(contract: TableContract) -> Iterator[str]:
+    """Every rule id of ``contract`` (the names of its asset checks)."""
+    return (rule.id for rule in contract.rules)
