@@ -9,7 +9,7 @@ import warnings
 
 import typer
 
-from platform_lib.cli import contracts, materialize, tables, ui
+from platform_lib.cli import contracts, materialize, tables, test, ui
 from platform_lib.cli.output import console as make_console
 from platform_lib.errors import MeshError
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 app.command("materialize")(materialize.materialize)
 app.command("tables")(tables.tables)
+app.command("test")(test.test)
 app.command("ui")(ui.ui)
 app.add_typer(contracts.app, name="contracts")
 

@@ -20,7 +20,6 @@ apply, each reported as an :class:`Issue` with its rule id and the field it conc
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,19 +67,27 @@ _UNITS = {
     "minute": dt.timedelta(minutes=1),
     "minutes": dt.timedelta(minutes=1),
 }
+MESH_ONLY_RULES = frozenset(
+    {"contract-location", "contract-id", "layer", "owner", "server", "access"}
+)
+"""Conventions that name and place a mesh table; an external contract need not follow them."""
+EXTERNAL_DOMAIN = "external"
 _LOGICAL_ALIASES = {"integer": {"integer", "number"}, "number": {"number"}}
 
 
 class _Compiler:
     """Walks one document, collecting columns, rules and issues."""
 
-    def __init__(self, document: dict[str, Any], source: Path) -> None:
+    def __init__(self, document: dict[str, Any], source: Path, external: bool) -> None:
         self.document = document
         self.source = source
+        self.external = external
         self.issues: list[Issue] = []
         self.rules: list[Rule] = []
 
     def issue(self, path: FieldPath, rule_id: str, message: str, fix: str) -> None:
+        if self.external and rule_id in MESH_ONLY_RULES:
+            return
         self.issues.append(Issue(path=path, rule_id=rule_id, message=message, fix=fix))
 
     def compile(self) -> TableContract | None:
@@ -102,7 +109,7 @@ class _Compiler:
         self._table_rules(table.get("quality") or [], ("schema", 0, "quality"), None)
         self._check_duplicate_ids()
         freshness, freshness_field = self._freshness({c.name for c in columns if c})
-        self._check_server(key)
+        server_path = self._delta_server_path(key)
         access = self._access()
         threshold = self._threshold()
         if key is None or any(c is None for c in columns) or self.issues:
@@ -123,6 +130,7 @@ class _Compiler:
             quarantine_threshold=threshold,
             freshness=freshness,
             freshness_field=freshness_field,
+            server_path=server_path,
         )
 
     # -- identity -------------------------------------------------------------------------------
@@ -134,10 +142,12 @@ class _Compiler:
         return None
 
     def _key(self, table: dict[str, Any]) -> TableKey | None:
+        if self.external:
+            return _external_key(self.document, table)
         domain = self.document.get("domain")
         layer_entry = self._custom("layer")
         table_name = table.get("name")
-        if layer_entry is None or layer_entry[0] not in {layer.value for layer in Layer}:
+        if layer_entry is None or str(layer_entry[0]) not in {layer.value for layer in Layer}:
             self.issue(
                 layer_entry[1] if layer_entry else ("customProperties",),
                 "layer",
@@ -374,7 +384,13 @@ class _Compiler:
             return None
         comparison = _comparison(q)
         if comparison is None:
-            return None  # the standard level requires exactly one operator
+            self.issue(
+                path,
+                "metric-arguments",
+                "the rule's mustBe... value is not a number (or a pair of numbers)",
+                "compare the metric with a number, e.g. mustBe: 0",
+            )
+            return None
         common: dict[str, Any] = {
             "id": rule_id,
             "description": str(q.get("description") or q.get("name") or ""),
@@ -385,6 +401,15 @@ class _Compiler:
             return self._sql_rule(q, path, column, comparison, common)
         metric = q.get("metric") or q.get("rule")
         arguments = q.get("arguments") or {}
+        for name in ("validValues", "missingValues"):
+            if name in arguments and not isinstance(arguments[name], list):
+                self.issue(
+                    (*path, "arguments", name),
+                    "metric-arguments",
+                    f"arguments.{name} is {arguments[name]!r}, not a list",
+                    f"write {name} as a list, e.g. [a, b]",
+                )
+                return None
         if metric == "rowCount":
             return RowCount(comparison=comparison, **common)
         if column is None:
@@ -535,16 +560,32 @@ class _Compiler:
             return value * _UNITS[unit], path
         return None, ()
 
-    def _check_server(self, key: TableKey | None) -> None:
+    def _delta_server_path(self, key: TableKey | None) -> str | None:
+        """The ``path`` of the contract's local Delta server entry."""
         for server in self.document.get("servers") or []:
             if server.get("type") == "local" and server.get("format") == "delta":
-                return
+                return str(server.get("path") or "") or None
         self.issue(
             ("servers",),
             "server",
             "the contract has no local Delta server entry",
             f"add `servers: [{{server: local, type: local, format: delta, path: {key}}}]`",
         )
+        return None
+
+
+def _external_key(document: dict[str, Any], table: dict[str, Any]) -> TableKey:
+    """A stand-in key for a table outside the mesh, from its domain and name where usable."""
+
+    def name(value: Any, default: str) -> str:
+        text = re.sub(r"[^a-z0-9_]+", "_", str(value or "").lower()).strip("_")
+        return text if text and text[0].isalpha() else default
+
+    return TableKey(
+        domain=name(document.get("domain"), EXTERNAL_DOMAIN),
+        layer=Layer.PRODUCT,
+        table=name(table.get("name"), "table"),
+    )
 
 
 def _comparison(q: dict[str, Any]) -> Comparison | None:
@@ -572,18 +613,18 @@ def _valid_regex(pattern: str) -> bool:
 
 
 def compile_contract(
-    document: dict[str, Any], source: Path
+    document: dict[str, Any], source: Path, *, external: bool = False
 ) -> tuple[TableContract | None, list[Issue]]:
     """Compile a standard-valid ODCS document into the platform's contract.
+
+    Args:
+        document: The contract, already valid ODCS.
+        source: Its file.
+        external: The table is outside the mesh: skip the conventions in ``MESH_ONLY_RULES``.
 
     Returns:
         The contract (None when a convention error prevents it) and every convention issue.
     """
-    compiler = _Compiler(document, source)
+    compiler = _Compiler(document, source, external)
     contract = compiler.compile()
     return contract, compiler.issues
-
-
-def iter_rule_ids(contract: TableContract) -> Iterator[str]:
-    """Every rule id of ``contract`` (the names of its asset checks)."""
-    return (rule.id for rule in contract.rules)

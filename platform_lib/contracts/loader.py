@@ -83,11 +83,13 @@ def _in_order(findings: Sequence[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=lambda f: (levels.index(f.level), f.line, f.column)))
 
 
-def load_contract(path: Path) -> ContractLoad:
+def load_contract(path: Path, *, external: bool = False) -> ContractLoad:
     """Load one contract file.
 
     Args:
         path: A ``*.odcs.yaml`` file.
+        external: The contract describes a table outside the mesh: the mesh's naming conventions
+            (location, id, layer, owner, server) are not required, only what the engine needs.
 
     Returns:
         The load: ``contract`` is set when the file is valid ODCS and compiles; ``findings``
@@ -107,7 +109,7 @@ def load_contract(path: Path) -> ContractLoad:
     ]
     if findings:
         return ContractLoad(source=path, contract=None, findings=_in_order(findings))
-    contract, issues = compile_contract(document.data, path)
+    contract, issues = compile_contract(document.data, path, external=external)
     findings += [place_issue(issue, path, document.positions) for issue in issues]
     return ContractLoad(source=path, contract=contract, findings=_in_order(findings))
 

@@ -66,6 +66,9 @@ class TableContract(BaseModel):
     freshness: dt.timedelta | None = None
     """Maximum age of the newest data (from ``slaProperties`` freshness/latency)."""
     freshness_field: FieldPath = ()
+    server_path: str | None = None
+    """The ``path`` of the local Delta server entry (relative: to the lake root for mesh tables,
+    to the contract's folder for external ones)."""
 
     @property
     def major_version(self) -> int:

@@ -68,7 +68,11 @@ def validate_batch(batch: pa.Table, contract: TableContract) -> CheckedBatch:
     if schema_problem is not None:
         return _blocked_by_schema(batch, contract, schema_problem)
     indexed = batch.append_column(_ROW, pa.array(range(batch.num_rows), pa.int64()))
-    flagged = _flag_rows(indexed, contract)
+    try:
+        flagged = _flag_rows(indexed, contract)
+    except duckdb.Error as error:  # e.g. a list column where the contract says decimal
+        first_line = str(error).splitlines()[0]
+        return _blocked_by_schema(batch, contract, f"the batch cannot be cast: {first_line}")
     broken = pc.list_value_length(flagged.column(VIOLATIONS_COLUMN))
     is_valid = pc.equal(pc.fill_null(broken, 0), 0)
     valid = (

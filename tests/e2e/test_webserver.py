@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from platform_lib.contracts.registry import project_registry
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LOCATIONS = ("payments", "fraud", "finance")
@@ -322,3 +324,77 @@ def test_webserver_shows_a_mesh_materialization(webserver: Webserver) -> None:
     )["assetCheckExecutions"]
     assert [e["runId"] for e in executions] == [run_id], executions
     assert executions[0]["evaluation"] is not None, executions
+
+
+CONTRACT_VIEW_QUERY = """
+query ContractView($path: [String!]!) {
+  assetNodeOrError(assetKey: {path: $path}) {
+    __typename
+    ... on AssetNode {
+      owners { ... on TeamAssetOwner { team } }
+      metadataEntries {
+        label
+        ... on TableSchemaMetadataEntry {
+          schema {
+            columns { name type constraints { nullable unique } tags { key value } }
+          }
+        }
+        ... on TextMetadataEntry { text }
+      }
+      assetChecksOrError {
+        ... on AssetChecks {
+          checks {
+            name
+            blocking
+            executionForLatestMaterialization { status }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def test_every_contracted_asset_shows_its_contract_in_the_ui(webserver: Webserver) -> None:
+    registry = project_registry(PROJECT_ROOT)
+    assert len(registry.contracts) >= 4
+    for key, contract in registry.contracts.items():
+        node = webserver.graphql(CONTRACT_VIEW_QUERY, path=list(key.asset_key.path))[
+            "assetNodeOrError"
+        ]
+        assert node["__typename"] == "AssetNode", (key, node)
+        entries = {entry["label"]: entry for entry in node["metadataEntries"]}
+        columns = {c["name"]: c for c in entries["dagster/column_schema"]["schema"]["columns"]}
+        assert list(columns) == list(contract.column_names)
+        for column in contract.columns:
+            shown = columns[column.name]
+            assert shown["type"] == column.type_name
+            assert shown["constraints"]["nullable"] is (not column.required)
+            if column.classification:
+                assert {"key": "classification", "value": column.classification} in shown["tags"]
+        assert entries["mesh/contract_id"]["text"] == contract.id
+        assert entries["mesh/contract_version"]["text"] == contract.version
+        assert {o["team"] for o in node["owners"] if o} == {
+            o.removeprefix("team:") for o in contract.owners if o.startswith("team:")
+        }
+        checks = {c["name"]: c for c in node["assetChecksOrError"]["checks"]}
+        assert {rule.id for rule in contract.rules} <= set(checks), key
+        for rule in contract.rules:
+            assert checks[rule.id]["blocking"] is (rule.blocking and key.layer.value != "raw")
+
+
+def test_check_results_of_the_last_materialisation_are_shown(webserver: Webserver) -> None:
+    # Runs after test_webserver_shows_a_mesh_materialization materialised payments.
+    node = webserver.graphql(CONTRACT_VIEW_QUERY, path=CURATED_TRANSACTIONS)["assetNodeOrError"]
+
+    statuses = {
+        c["name"]: (c["executionForLatestMaterialization"] or {}).get("status")
+        for c in node["assetChecksOrError"]["checks"]
+    }
+
+    assert statuses["transaction_id_unique"] == "FAILED"  # the demo has duplicates, quarantined
+    assert statuses["currency_known"] == "FAILED"
+    assert statuses["has_rows"] == "SUCCEEDED"
+    assert statuses["quarantine_threshold"] == "SUCCEEDED"
+    assert None not in statuses.values(), statuses

@@ -136,3 +136,12 @@ def test_typed_input_is_not_cast_again(orders: TableContract) -> None:
     checked = validate_batch(typed, orders)
 
     assert checked.valid["amount"].to_pylist()[0] == pytest.approx(1.5)
+
+
+def test_a_column_of_an_uncastable_type_blocks_instead_of_crashing(orders: TableContract) -> None:
+    checked = validate_batch(batch(amount=[[1], [2], [3], [4], [5]]), orders)
+
+    results = {r.rule_id: r for r in checked.result.rules}
+    assert checked.result.blocked
+    assert results["amount_type"].failed_rows == 5
+    assert not results["quarantine_threshold"].passed
