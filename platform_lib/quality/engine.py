@@ -1,10 +1,12 @@
-"""The validation engine: a contract checked in one DuckDB pass over the Arrow batch.
+"""The validation engine: a contract checked in one pass over the Arrow batch.
 
-One query casts every column to its contract type and lists, per row, the row-level rules the row
-breaks (``violated_rules``) and the table-level metrics it counts towards. Valid rows are the ones
-with an empty list; the others are quarantined with their original values. Table-level metrics
-(null, missing, invalid and duplicate counts with a tolerance) are counted from the same pass; only
-a contract's own SQL rules run as further queries, over the rows to publish.
+A typed batch in which no row breaks a rule is settled by one aggregate pass (``fast_path.py``).
+Otherwise one DuckDB query casts every column to its contract type and lists, per row, the
+row-level rules the row breaks (``violated_rules``) and the table-level metrics it counts towards.
+Valid rows are the ones with an empty list; the others are quarantined with their original values.
+Table-level metrics (null, missing, invalid and duplicate counts with a tolerance) are counted
+from the same pass; only a contract's own SQL rules run as further queries, over the rows to
+publish.
 
 Identifiers are quoted and every value (valid sets, bounds, patterns, rule ids) is bound as a
 parameter, never formatted into the SQL.
@@ -21,6 +23,7 @@ import pyarrow.compute as pc
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.types import ColumnType, parse_column_type
 from platform_lib.lake.sql import quote_identifier
+from platform_lib.quality.fast_path import count_breakers
 from platform_lib.quality.results import RuleResult, ValidationResult
 from platform_lib.quality.rules import (
     AcceptedValues,
@@ -67,10 +70,17 @@ def validate_batch(batch: pa.Table, contract: TableContract) -> CheckedBatch:
     schema_problem = _schema_problem(batch, contract)
     if schema_problem is not None:
         return _blocked_by_schema(batch, contract, schema_problem)
+    counts = count_breakers(batch, contract)
+    if counts is not None and not any(counts[rule.id] for rule in contract.row_rules):
+        valid = batch.select(list(contract.column_names)).cast(contract_arrow_schema(contract))
+        rejected = batch.slice(0, 0).append_column(
+            VIOLATIONS_COLUMN, pa.array([], pa.list_(pa.string()))
+        )
+        return _checked(contract, valid, rejected, batch.num_rows, Counter(), Counter(counts))
     indexed = batch.append_column(_ROW, pa.array(range(batch.num_rows), pa.int64()))
     try:
         flagged = _flag_rows(indexed, contract)
-    except duckdb.Error as error:  # e.g. a list column where the contract says decimal
+    except duckdb.Error as error:  # a column DuckDB cannot even try to cast
         first_line = str(error).splitlines()[0]
         return _blocked_by_schema(batch, contract, f"the batch cannot be cast: {first_line}")
     broken = pc.list_value_length(flagged.column(VIOLATIONS_COLUMN))
@@ -82,19 +92,31 @@ def validate_batch(batch: pa.Table, contract: TableContract) -> CheckedBatch:
     )
     violations = flagged.column(VIOLATIONS_COLUMN).filter(pc.invert(is_valid))
     rejected = batch.filter(pc.invert(is_valid)).append_column(VIOLATIONS_COLUMN, violations)
-    counts = Counter(pc.list_flatten(violations).to_pylist())
+    breakers = Counter(pc.list_flatten(violations).to_pylist())
     hits = Counter(pc.list_flatten(flagged.column(_HITS)).to_pylist())
+    return _checked(contract, valid, rejected, batch.num_rows, breakers, hits)
+
+
+def _checked(
+    contract: TableContract,
+    valid: pa.Table,
+    rejected: pa.Table,
+    rows_in: int,
+    breakers: Counter[str],
+    metric_hits: Counter[str],
+) -> CheckedBatch:
+    """The verdict of every rule, from the per-rule counts of one pass."""
     results = [
-        _row_rule_result(rule, counts[rule.id], rejected, contract) for rule in contract.row_rules
+        _row_rule_result(rule, breakers[rule.id], rejected, contract) for rule in contract.row_rules
     ]
-    results += _table_rule_results(contract, valid, batch.num_rows, hits)
-    results.append(_threshold_result(contract, rejected.num_rows, batch.num_rows))
+    results += _table_rule_results(contract, valid, rows_in, metric_hits)
+    results.append(_threshold_result(contract, rejected.num_rows, rows_in))
     results.append(_schema_result(None))
     return CheckedBatch(
         valid=valid,
         rejected=rejected,
         result=ValidationResult(
-            rows_in=batch.num_rows,
+            rows_in=rows_in,
             rows_valid=valid.num_rows,
             rows_rejected=rejected.num_rows,
             rules=tuple(results),

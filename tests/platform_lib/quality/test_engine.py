@@ -8,6 +8,7 @@ import pytest
 
 from platform_lib.contracts.model import TableContract
 from platform_lib.quality.engine import VIOLATIONS_COLUMN, validate_batch
+from platform_lib.quality.fast_path import count_breakers
 from tests.conftest import contract_for
 
 ORDERS = """schema:
@@ -145,3 +146,43 @@ def test_a_column_of_an_uncastable_type_blocks_instead_of_crashing(orders: Table
     assert checked.result.blocked
     assert results["amount_type"].failed_rows == 5
     assert not results["quarantine_threshold"].passed
+
+
+def typed(ids: list[str | None], amounts: list[float | None], codes: list[str | None]) -> pa.Table:
+    n = len(ids)
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.string()),
+            "amount": pa.array(amounts, pa.decimal128(10, 2)),
+            "at": pa.array(
+                [dt.datetime(2026, 11, 1, tzinfo=dt.UTC)] * n, pa.timestamp("us", "UTC")
+            ),
+            "currency": pa.array(["EUR"] * n, pa.string()),
+            "code": pa.array(codes, pa.string()),
+        }
+    )
+
+
+def test_a_clean_typed_batch_takes_the_aggregate_pass_only(orders: TableContract) -> None:
+    clean = typed(["a", "b", "c"], [1, 2, 3], ["SE", "NO", None])
+
+    counts = count_breakers(clean, orders)
+    checked = validate_batch(clean, orders)
+
+    assert counts is not None and not any(counts[r.id] for r in orders.row_rules)
+    assert checked.valid.to_pylist() == clean.to_pylist()
+    assert checked.rejected.num_rows == 0
+    assert {r.rule_id: r.observed for r in checked.result.rules}["code_mostly_present"] == (
+        pytest.approx(100 / 3)
+    )
+
+
+def test_the_aggregate_pass_counts_what_the_per_row_pass_finds(orders: TableContract) -> None:
+    dirty = typed(["a", "a", None, "b"], [1, -1, 2, None], ["SE", "s", "NO", "DK"])
+
+    counts = count_breakers(dirty, orders)
+    per_row = {r.rule_id: r.failed_rows for r in validate_batch(dirty, orders).result.rules}
+
+    assert counts is not None
+    for rule in orders.row_rules:
+        assert counts[rule.id] == per_row[rule.id], rule.id

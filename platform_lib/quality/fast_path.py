@@ -1,0 +1,123 @@
+"""The common case first: a typed batch where no row breaks a rule costs one aggregate pass.
+
+When every column already has its contract type, one polars ``select`` counts, per rule, the rows
+that break it (and the rows each table-level metric counts). If no row breaks a row-level rule,
+that pass is the whole validation: the batch is published as it is. Only a batch with breakers,
+or one that needs casting, takes the engine's per-row pass that splits valid from rejected rows.
+"""
+
+import polars as pl
+import pyarrow as pa
+
+from platform_lib.contracts.model import TableContract
+from platform_lib.contracts.types import parse_column_type
+from platform_lib.quality.rules import (
+    AcceptedValues,
+    MetricThreshold,
+    NotNull,
+    Pattern,
+    Range,
+    RowRule,
+    TypeConforms,
+    Unique,
+)
+
+
+def count_breakers(batch: pa.Table, contract: TableContract) -> dict[str, int] | None:
+    """Rows breaking each row-level rule and counted by each metric, by rule id.
+
+    Returns None when the fast path does not apply: a column needs casting, or a rule compares
+    with a value polars would read differently (a date bound given as text).
+    """
+    if not _typed_as_contracted(batch, contract):
+        return None
+    expressions: list[pl.Expr] = []
+    for rule in contract.row_rules:
+        expression = _breakers(rule)
+        if expression is None:
+            return None
+        expressions.append(expression.alias(rule.id))
+    for metric in contract.table_rules:
+        if isinstance(metric, MetricThreshold):
+            expressions.append(_metric_hits(metric).alias(metric.id))
+    if not expressions:
+        return {}
+    frame = pl.from_arrow(batch.select(list(contract.column_names)))
+    assert isinstance(frame, pl.DataFrame)
+    counts = frame.select(expressions).row(0, named=True)
+    return {rule_id: int(count or 0) for rule_id, count in counts.items()}
+
+
+def _typed_as_contracted(batch: pa.Table, contract: TableContract) -> bool:
+    for column in contract.columns:
+        if column.name not in batch.column_names:
+            return False
+        target = parse_column_type(column.type_name)
+        actual = batch.schema.field(column.name).type
+        if target is None or not (
+            actual.equals(target.arrow) or _same_timestamp(actual, target.arrow)
+        ):
+            return False
+    return True
+
+
+def _same_timestamp(actual: pa.DataType, target: pa.DataType) -> bool:
+    return (
+        pa.types.is_timestamp(actual)
+        and pa.types.is_timestamp(target)
+        and actual.unit == target.unit
+        and (actual.tz is None) == (target.tz is None)
+    )
+
+
+def _breakers(rule: RowRule) -> pl.Expr | None:
+    column = pl.col(rule.column)
+    present = column.is_not_null()
+    match rule:
+        case TypeConforms():
+            return pl.lit(0)
+        case NotNull():
+            missing = column.is_null()
+            if rule.missing_values:
+                missing = missing | column.cast(pl.String).is_in(list(rule.missing_values))
+            return missing.sum()
+        case Unique():
+            return column.count() - column.drop_nulls().n_unique()
+        case AcceptedValues():
+            return (present & ~column.cast(pl.String).is_in(list(rule.values))).sum()
+        case Pattern():
+            matches = column.cast(pl.String).str.contains(f"^(?:{rule.pattern})$")
+            return (present & ~matches).sum()
+        case Range():
+            bounds = (rule.greater_than, rule.at_least, rule.less_than, rule.at_most)
+            if any(isinstance(bound, str) for bound in bounds):
+                return None
+            within = pl.lit(True)
+            if rule.greater_than is not None:
+                within = within & (column > rule.greater_than)
+            if rule.at_least is not None:
+                within = within & (column >= rule.at_least)
+            if rule.less_than is not None:
+                within = within & (column < rule.less_than)
+            if rule.at_most is not None:
+                within = within & (column <= rule.at_most)
+            return (present & ~within).sum()
+    return None
+
+
+def _metric_hits(rule: MetricThreshold) -> pl.Expr:
+    column = pl.col(rule.column)
+    present = column.is_not_null()
+    match rule.metric:
+        case "nullValues":
+            return column.is_null().sum()
+        case "missingValues":
+            missing = list(rule.missing_values or ("",))
+            return (column.is_null() | column.cast(pl.String).is_in(missing)).sum()
+        case "duplicateValues":
+            return column.count() - column.drop_nulls().n_unique()
+        case "invalidValues":
+            text = column.cast(pl.String)
+            if rule.valid_values:
+                return (present & ~text.is_in(list(rule.valid_values))).sum()
+            return (present & ~text.str.contains(f"^(?:{rule.pattern})$")).sum()
