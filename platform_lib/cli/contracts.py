@@ -9,6 +9,7 @@ import typer
 from platform_lib.contracts.findings import Finding, FindingLevel
 from platform_lib.contracts.loader import CONTRACT_GLOB, ContractLoad, contract_files, load_contract
 from platform_lib.errors import MeshError
+from platform_lib.orchestration.mesh_graph import load_mesh
 from platform_lib.settings import resolve_settings
 
 app = typer.Typer(
@@ -70,6 +71,27 @@ def _contract_paths(paths: list[Path] | None) -> list[Path]:
     return files
 
 
+def _with_asset_coverage(loads: list[ContractLoad]) -> list[ContractLoad]:
+    """Add a ``contract-asset`` finding to each contract whose table no code location defines."""
+    assets = load_mesh(resolve_settings().project_root).assets
+    covered = []
+    for load in loads:
+        if load.contract is not None and load.contract.key not in assets:
+            orphan = Finding(
+                file=load.source,
+                line=1,
+                column=1,
+                field="id",
+                rule_id="contract-asset",
+                level=FindingLevel.CONVENTION,
+                message=f"no code location defines the table {load.contract.key}",
+                fix="add the table to its domain's definitions, or delete the contract",
+            )
+            load = load.model_copy(update={"findings": (*load.findings, orphan)})
+        covered.append(load)
+    return covered
+
+
 @app.command("lint")
 def lint(
     paths: Annotated[
@@ -89,11 +111,14 @@ def lint(
 
     Each finding is one line: path:line:col, rule id, field, what is wrong and how to fix it.
     Standard-level findings (not valid ODCS) come first, then convention-level ones.
-    Exits 1 when there is any finding, 0 when every contract is clean.
+    Linting the project's own contracts (no PATHS) also reports a contract whose table no code
+    location defines. Exits 1 when there is any finding, 0 when every contract is clean.
 
     Example: mesh contracts lint contracts/payments/curated/transactions.odcs.yaml
     """
     loads = [load_contract(path) for path in _contract_paths(paths)]
+    if paths is None and not any(load.findings for load in loads):
+        loads = _with_asset_coverage(loads)
     if as_json:
         findings = [f for level in FindingLevel for f in _findings(loads, level)]
         typer.echo(json.dumps([f.model_dump(mode="json") for f in findings], indent=2))

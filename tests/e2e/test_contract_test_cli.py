@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from tests.conftest import PROJECT_ROOT, MeshEnv
+from tests.conftest import PROJECT_ROOT, MeshEnv, write_contract
 
 BIN = Path(sys.executable).parent
 
@@ -97,3 +97,28 @@ def test_an_unknown_contract_is_a_clear_error(mesh_env: MeshEnv) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "no contract has the id 'payments.curated.nope'" in result.stderr
+
+
+def test_a_contract_without_an_asset_is_reported(mesh_env: MeshEnv) -> None:
+    project = mesh_env.root / "project"
+    project.mkdir()
+    (project / "workspace.yaml").write_text("load_from: []\n")
+    write_contract(
+        project,
+        "shop/curated/orders",
+        "schema:\n  - name: orders\n    properties:\n"
+        "      - {name: id, logicalType: string, physicalType: string}\n",
+    )
+
+    result = subprocess.run(
+        [str(BIN / "mesh"), "contracts", "lint"],
+        cwd=project,
+        env=mesh_env.environ(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "orders.odcs.yaml:1:1: [contract-asset]" in result.stdout
+    assert "no code location defines the table shop/curated/orders" in result.stdout
