@@ -13,12 +13,14 @@ parameter, never formatted into the SQL.
 """
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as pads
 
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.types import ColumnType, parse_column_type
@@ -105,22 +107,45 @@ def _checked(
     breakers: Counter[str],
     metric_hits: Counter[str],
 ) -> CheckedBatch:
-    """The verdict of every rule, from the per-rule counts of one pass."""
-    results = [
-        _row_rule_result(rule, breakers[rule.id], rejected, contract) for rule in contract.row_rules
-    ]
-    results += _table_rule_results(contract, valid, rows_in, metric_hits)
-    results.append(_threshold_result(contract, rejected.num_rows, rows_in))
-    results.append(_schema_result(None))
+    """The split batch and the verdict of every rule."""
     return CheckedBatch(
         valid=valid,
         rejected=rejected,
-        result=ValidationResult(
-            rows_in=rows_in,
-            rows_valid=valid.num_rows,
-            rows_rejected=rejected.num_rows,
-            rules=tuple(results),
-        ),
+        result=verdicts(contract, rows_in, valid, rejected, breakers, metric_hits),
+    )
+
+
+def verdicts(
+    contract: TableContract,
+    rows_in: int,
+    valid: pa.Table | pads.Dataset,
+    rejected: pa.Table,
+    breakers: Mapping[str, int],
+    metric_hits: Mapping[str, int],
+) -> ValidationResult:
+    """The verdict of every rule, from the per-rule counts of one pass.
+
+    Args:
+        contract: The rules.
+        rows_in: Rows judged.
+        valid: The rows to publish (a table, or a lazy dataset the SQL rules may scan).
+        rejected: The rejected rows with ``violated_rules`` (for samples).
+        breakers: Rows breaking each row-level rule, by rule id.
+        metric_hits: Rows counted by each table-level metric, by rule id.
+    """
+    rows_valid = valid.num_rows if isinstance(valid, pa.Table) else valid.count_rows()
+    results = [
+        _row_rule_result(rule, breakers.get(rule.id, 0), rejected, contract)
+        for rule in contract.row_rules
+    ]
+    results += _table_rule_results(contract, valid, rows_valid, rows_in, metric_hits)
+    results.append(_threshold_result(contract, rejected.num_rows, rows_in))
+    results.append(_schema_result(None))
+    return ValidationResult(
+        rows_in=rows_in,
+        rows_valid=rows_valid,
+        rows_rejected=rejected.num_rows,
+        rules=tuple(results),
     )
 
 
@@ -329,16 +354,20 @@ def _samples(rule_id: str, rejected: pa.Table, contract: TableContract) -> tuple
 
 
 def _table_rule_results(
-    contract: TableContract, valid: pa.Table, rows_in: int, hits: Counter[str]
+    contract: TableContract,
+    valid: pa.Table | pads.Dataset,
+    rows_valid: int,
+    rows_in: int,
+    hits: Mapping[str, int],
 ) -> list[RuleResult]:
     results = []
     observed: float | None
     for rule in contract.table_rules:
         if isinstance(rule, MetricThreshold):
-            count = hits[rule.id]
+            count = hits.get(rule.id, 0)
             observed = 100.0 * count / rows_in if rule.percent and rows_in else float(count)
         elif isinstance(rule, RowCount):
-            observed = float(valid.num_rows)
+            observed = float(rows_valid)
         elif isinstance(rule, SqlCheck):
             outcome = run_sql_rule(rule.query, valid)
             if outcome.error is not None:

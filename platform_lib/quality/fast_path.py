@@ -22,6 +22,9 @@ from platform_lib.quality.rules import (
     Unique,
 )
 
+ROWS = "__mesh_rows"
+"""The key of the row count in :func:`count_breakers_lazy`'s answer."""
+
 
 def count_breakers(batch: pa.Table, contract: TableContract) -> dict[str, int] | None:
     """Rows breaking each row-level rule and counted by each metric, by rule id.
@@ -29,9 +32,24 @@ def count_breakers(batch: pa.Table, contract: TableContract) -> dict[str, int] |
     Returns None when the fast path does not apply: a column needs casting, or a rule compares
     with a value polars would read differently (a date bound given as text).
     """
-    if not _typed_as_contracted(batch, contract):
-        return None
-    expressions: list[pl.Expr] = []
+    frame = pl.from_arrow(
+        batch.select([c for c in batch.column_names if c in contract.column_names])
+    )
+    assert isinstance(frame, pl.DataFrame)
+    counts = count_breakers_lazy(frame.lazy(), contract)
+    if counts is not None:
+        counts.pop(ROWS)
+    return counts
+
+
+def count_breakers_lazy(rows: pl.LazyFrame, contract: TableContract) -> dict[str, int] | None:
+    """Like :func:`count_breakers` over a lazy scan (e.g. ``pl.scan_delta``), plus the row count
+    under :data:`ROWS`: one streaming pass, nothing materialised."""
+    schema = rows.collect_schema()
+    for column in contract.columns:
+        if schema.get(column.name) != _polars_type(column.type_name):
+            return None
+    expressions: list[pl.Expr] = [pl.len().alias(ROWS)]
     for rule in contract.row_rules:
         expression = _breakers(rule)
         if expression is None:
@@ -40,34 +58,27 @@ def count_breakers(batch: pa.Table, contract: TableContract) -> dict[str, int] |
     for metric in contract.table_rules:
         if isinstance(metric, MetricThreshold):
             expressions.append(_metric_hits(metric).alias(metric.id))
-    if not expressions:
-        return {}
-    frame = pl.from_arrow(batch.select(list(contract.column_names)))
-    assert isinstance(frame, pl.DataFrame)
-    counts = frame.select(expressions).row(0, named=True)
+    counts = rows.select(expressions).collect().row(0, named=True)
     return {rule_id: int(count or 0) for rule_id, count in counts.items()}
 
 
-def _typed_as_contracted(batch: pa.Table, contract: TableContract) -> bool:
-    for column in contract.columns:
-        if column.name not in batch.column_names:
-            return False
-        target = parse_column_type(column.type_name)
-        actual = batch.schema.field(column.name).type
-        if target is None or not (
-            actual.equals(target.arrow) or _same_timestamp(actual, target.arrow)
-        ):
-            return False
-    return True
-
-
-def _same_timestamp(actual: pa.DataType, target: pa.DataType) -> bool:
-    return (
-        pa.types.is_timestamp(actual)
-        and pa.types.is_timestamp(target)
-        and actual.unit == target.unit
-        and (actual.tz is None) == (target.tz is None)
-    )
+def _polars_type(type_name: str) -> pl.DataType | None:
+    column_type = parse_column_type(type_name)
+    if column_type is None:
+        return None
+    if column_type.name.startswith("decimal"):
+        arrow = column_type.arrow
+        return pl.Decimal(arrow.precision, arrow.scale)
+    return {
+        "string": pl.String(),
+        "int32": pl.Int32(),
+        "int64": pl.Int64(),
+        "float64": pl.Float64(),
+        "boolean": pl.Boolean(),
+        "date": pl.Date(),
+        "timestamp_tz": pl.Datetime("us", "UTC"),
+        "timestamp": pl.Datetime("us"),
+    }.get(column_type.name)
 
 
 def _breakers(rule: RowRule) -> pl.Expr | None:

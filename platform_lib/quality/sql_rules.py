@@ -7,6 +7,7 @@ one read-only SELECT over ``${table}`` returning a single number.
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as pads
 from pydantic import BaseModel, ConfigDict
 
 TABLE_PLACEHOLDER = "${table}"
@@ -43,7 +44,7 @@ def sql_rule_problem(query: str) -> str | None:
     return None
 
 
-def run_sql_rule(query: str, rows: pa.Table) -> SqlOutcome:
+def run_sql_rule(query: str, rows: pa.Table | pads.Dataset) -> SqlOutcome:
     """Run ``query`` over ``rows`` (as ``${table}``) in the sandbox; never raises for bad SQL."""
     problem = sql_rule_problem(query)
     if problem is not None:
