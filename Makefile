@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: setup demo test lint typecheck pytest ui clean-lake
+.PHONY: setup demo test lint typecheck pytest bench bench-quick ui clean-lake
 
 setup: $(STAMP)
 
@@ -33,6 +33,13 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
+
+## Benchmarks (benchmarks/README.md): 10M rows, or a quick 200k-row smoke run.
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+bench-quick: $(STAMP)
+	$(PY) benchmarks/run.py --quick
 
 ## Serve the Dagster UI (and daemon) for every domain on http://127.0.0.1:3000.
 ui: $(STAMP)

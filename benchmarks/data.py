@@ -97,12 +97,11 @@ def _pick(values: tuple[str, ...], draw: pl.Expr) -> pl.Expr:
 
 def _weighted(values: tuple[str, ...], weights: tuple[float, ...], draw: pl.Expr) -> pl.Expr:
     """One of ``values`` per row, with the given probabilities, by ``draw`` in [0, 1)."""
-    bound = weights[0]
-    chain = pl.when(draw < bound).then(pl.lit(values[0]))
-    for value, weight in zip(values[1:-1], weights[1:-1], strict=True):
-        bound += weight
-        chain = chain.when(draw < bound).then(pl.lit(value))
-    return chain.otherwise(pl.lit(values[-1]))
+    bounds = [sum(weights[: i + 1]) for i in range(len(weights) - 1)]
+    expression: pl.Expr = pl.lit(values[-1])
+    for value, bound in zip(values[-2::-1], bounds[::-1], strict=True):
+        expression = pl.when(draw < bound).then(pl.lit(value)).otherwise(expression)
+    return expression
 
 
 def make_transactions(rows: int, *, seed: int = DEFAULT_SEED, bad_share: float = 0.0) -> pa.Table:
