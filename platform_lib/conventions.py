@@ -17,6 +17,8 @@ from platform_lib.settings import MeshSettings
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 QUARANTINE_SUFFIX = "__quarantine"
+MAJOR_SUFFIX = re.compile(r"^(?P<base>.+)_v(?P<major>[2-9]|[1-9][0-9]+)$")
+"""A table published at major N >= 2 is named ``<table>_v<N>``; major 1 has no suffix."""
 DELTA_KIND = "delta"
 
 
@@ -87,6 +89,23 @@ class TableKey(BaseModel):
     def quarantine(self) -> "TableKey":
         """The table keeping the rows this table rejected."""
         return TableKey(domain=self.domain, layer=self.layer, table=self.table + QUARANTINE_SUFFIX)
+
+    @property
+    def base_name(self) -> str:
+        """The table's name without its major suffix (``settlements_v2`` -> ``settlements``)."""
+        match = MAJOR_SUFFIX.match(self.table)
+        return match.group("base") if match else self.table
+
+    @property
+    def major(self) -> int:
+        """The contract major this table publishes, from its name (1 without a suffix)."""
+        match = MAJOR_SUFFIX.match(self.table)
+        return int(match.group("major")) if match else 1
+
+    def for_major(self, major: int) -> "TableKey":
+        """The table publishing ``major`` of this table's contract."""
+        name = self.base_name if major == 1 else f"{self.base_name}_v{major}"
+        return TableKey(domain=self.domain, layer=self.layer, table=name)
 
     @property
     def is_quarantine(self) -> bool:

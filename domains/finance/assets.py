@@ -9,7 +9,9 @@ from platform_lib import Layer, reads, table
     Layer.PRODUCT,
     reads={
         "transactions": reads(
-            "payments/curated/transactions", columns=["amount", "currency", "created_at", "status"]
+            "payments/curated/transactions",
+            major=1,
+            columns=["amount", "currency", "created_at", "status"],
         )
     },
 )
@@ -27,6 +29,36 @@ def daily_revenue(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
             count(*) FILTER (WHERE status IN ('settled', 'refunded'))       AS transactions
         FROM transactions
         GROUP BY ALL
+        ORDER BY day, currency
+        """
+    )
+
+
+@table(
+    Layer.PRODUCT,
+    reads={
+        "revenue": reads(
+            "finance/product/daily_revenue", columns=["day", "currency", "net_revenue"]
+        ),
+        "settled": reads(
+            "payments/product/settlements",
+            major=2,
+            columns={"day": "date", "currency": "string", "net_amount": "decimal(18,2)"},
+        ),
+    },
+)
+def reconciliation(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
+    """Per day and currency, finance's net revenue against payments' net settlements."""
+    return duckdb.sql(
+        """
+        SELECT
+            coalesce(r.day, s.day)                        AS day,
+            coalesce(r.currency, s.currency)              AS currency,
+            coalesce(r.net_revenue, 0)                    AS revenue,
+            coalesce(s.net_amount, 0)                     AS settled_net,
+            coalesce(r.net_revenue, 0) - coalesce(s.net_amount, 0) AS difference
+        FROM revenue AS r
+        FULL OUTER JOIN settled AS s USING (day, currency)
         ORDER BY day, currency
         """
     )

@@ -49,3 +49,43 @@ def transactions(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
         ORDER BY _source_file, _line_number
         """
     )
+
+
+_SETTLED_PER_DAY = """
+    CREATE OR REPLACE TEMP VIEW settled_per_day AS
+    SELECT
+        CAST(created_at AS DATE)                                            AS day,
+        currency,
+        count(*) FILTER (WHERE status = 'settled')                          AS settled_count,
+        coalesce(sum(amount) FILTER (WHERE status = 'settled'), 0)          AS settled_amount,
+        coalesce(sum(amount) FILTER (WHERE status = 'refunded'), 0)         AS refunded_amount
+    FROM transactions
+    GROUP BY ALL
+"""
+
+
+@table(
+    Layer.PRODUCT,
+    reads={"transactions": reads("payments/curated/transactions", major=1)},
+)
+def settlements(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
+    """Major 1, deprecated: per day and currency, settled count and amount."""
+    duckdb.execute(_SETTLED_PER_DAY)
+    return duckdb.sql(
+        "SELECT day, currency, settled_count, settled_amount FROM settled_per_day "
+        "ORDER BY day, currency"
+    )
+
+
+@table(
+    Layer.PRODUCT,
+    reads={"transactions": reads("payments/curated/transactions", major=1)},
+)
+def settlements_v2(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
+    """Major 2: per day and currency, gross settled, refunded and net amounts."""
+    duckdb.execute(_SETTLED_PER_DAY)
+    return duckdb.sql(
+        "SELECT day, currency, settled_count, settled_amount AS gross_amount, refunded_amount, "
+        "settled_amount - refunded_amount AS net_amount FROM settled_per_day "
+        "ORDER BY day, currency"
+    )

@@ -9,7 +9,7 @@ import warnings
 
 import typer
 
-from platform_lib.cli import contracts, materialize, tables, test, ui
+from platform_lib.cli import check, contracts, materialize, tables, test, ui
 from platform_lib.cli.output import console as make_console
 from platform_lib.errors import MeshError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("check")(check.check)
 app.command("materialize")(materialize.materialize)
 app.command("tables")(tables.tables)
 app.command("test")(test.test)

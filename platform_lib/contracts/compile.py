@@ -15,7 +15,10 @@ apply, each reported as an :class:`Issue` with its rule id and the field it conc
 - ``rule-column`` / ``metric-arguments`` / ``rule-type``: a rule the engine can run;
 - ``sql-rule``: an SQL rule is one read-only SELECT;
 - ``sla``: a freshness or latency SLA with a value and a known unit;
-- ``server``: a ``local`` Delta server entry for the table.
+- ``server``: a ``local`` Delta server entry for the table;
+- ``version-table``: major N >= 2 is published as the table ``<table>_v<N>``, major 1 without
+  a suffix, so every major is its own table;
+- ``deprecation-date``: ``customProperties`` ``deprecationDate`` is a date.
 """
 
 import datetime as dt
@@ -112,6 +115,8 @@ class _Compiler:
         server_path = self._delta_server_path(key)
         access = self._access()
         threshold = self._threshold()
+        deprecation = self._deprecation_date()
+        self._check_major_table(key)
         if key is None or any(c is None for c in columns) or self.issues:
             return None
         description = doc.get("description") or {}
@@ -131,6 +136,7 @@ class _Compiler:
             freshness=freshness,
             freshness_field=freshness_field,
             server_path=server_path,
+            deprecation_date=deprecation,
         )
 
     # -- identity -------------------------------------------------------------------------------
@@ -230,6 +236,37 @@ class _Compiler:
             )
             return Access.PRIVATE
         return Access(entry[0])
+
+    def _deprecation_date(self) -> dt.date | None:
+        entry = self._custom("deprecationDate")
+        if entry is None:
+            return None
+        try:
+            return dt.date.fromisoformat(str(entry[0]))
+        except ValueError:
+            self.issue(
+                entry[1],
+                "deprecation-date",
+                f"deprecationDate {entry[0]!r} is not a date",
+                'write it as "YYYY-MM-DD" (quoted)',
+            )
+            return None
+
+    def _check_major_table(self, key: TableKey | None) -> None:
+        version = str(self.document.get("version"))
+        if key is None or self.external or not SEMVER.match(version):
+            return
+        major = int(version.split(".", 1)[0])
+        if key.major != major:
+            expected = key.for_major(major).table
+            self.issue(
+                ("version",),
+                "version-table",
+                f"version {version} is major {major}, but table {key.table!r} publishes major "
+                f"{key.major}",
+                f"a new major is a new table beside the old one: name it {expected!r} "
+                f"(contracts/{key.domain}/{key.layer.value}/{expected}.odcs.yaml)",
+            )
 
     def _threshold(self) -> float:
         entry = self._custom("quarantineThreshold")

@@ -15,7 +15,7 @@ from platform_lib.contracts.compile import compile_contract
 from platform_lib.contracts.findings import FieldPath, Finding, FindingLevel, Issue, field_path_text
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.standard import validate_standard
-from platform_lib.contracts.yaml_source import Position, read_yaml
+from platform_lib.contracts.yaml_source import Position, YamlDocument, parse_yaml, read_yaml
 
 CONTRACT_GLOB = "*.odcs.yaml"
 """Contract files in a folder are found by this name pattern, at any depth."""
@@ -100,7 +100,15 @@ def load_contract(path: Path, *, external: bool = False) -> ContractLoad:
         >>> load.ok, [finding.render() for finding in load.findings]
         (True, [])
     """
-    document = read_yaml(path)
+    return _load(read_yaml(path), path, external)
+
+
+def load_contract_text(text: str, source: Path) -> ContractLoad:
+    """Load a contract from its text (e.g. a file at a git revision), reported as ``source``."""
+    return _load(parse_yaml(text, source), source, False)
+
+
+def _load(document: YamlDocument, path: Path, external: bool) -> ContractLoad:
     findings = list(document.findings)
     if document.data is None:
         return ContractLoad(source=path, contract=None, findings=_in_order(findings))

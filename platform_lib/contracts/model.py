@@ -66,6 +66,8 @@ class TableContract(BaseModel):
     freshness: dt.timedelta | None = None
     """Maximum age of the newest data (from ``slaProperties`` freshness/latency)."""
     freshness_field: FieldPath = ()
+    deprecation_date: dt.date | None = None
+    """From ``customProperties`` ``deprecationDate``: consumers must have moved on by then."""
     server_path: str | None = None
     """The ``path`` of the local Delta server entry (relative: to the lake root for mesh tables,
     to the contract's folder for external ones)."""

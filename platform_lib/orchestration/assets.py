@@ -35,9 +35,11 @@ from platform_lib.lake.raw_ingest import CsvSource, ingest_csv_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
 from platform_lib.lake.sql import register_input
 from platform_lib.orchestration.metadata import (
+    READS_METADATA,
     definition_metadata,
     ingest_metadata,
     publish_metadata,
+    reads_metadata,
 )
 from platform_lib.orchestration.table_spec import (
     CONTEXT_PARAMETER,
@@ -63,7 +65,10 @@ def table_asset(spec: TableSpec, domain: str, contract: TableContract) -> Assets
         owners=list(contract.owners),
         kinds={DELTA_KIND},
         tags=standard_tags(key),
-        metadata=definition_metadata(key, key.uri(resolve_settings()), contract),
+        metadata={
+            **definition_metadata(key, key.uri(resolve_settings()), contract),
+            READS_METADATA: reads_metadata(spec.reads.values()),
+        },
         deps=[read.table.asset_key for read in spec.reads.values()],
         check_specs=check_specs(key, contract, blocking=True),
         freshness_policy=_freshness(contract),
@@ -226,9 +231,9 @@ def _run_compute(
             raise Failure(
                 description=f"{read.table} has not been materialised yet (no table at {uri})",
             )
-        register_input(connection, name, open_dataset(uri), read.columns)
+        register_input(connection, name, open_dataset(uri), read.column_names)
         if name in parameters:
-            arguments[name] = read_arrow(uri, read.columns)
+            arguments[name] = read_arrow(uri, read.column_names)
     if CONTEXT_PARAMETER in parameters:
         arguments[CONTEXT_PARAMETER] = context
     if DUCKDB_PARAMETER in parameters:

@@ -1,5 +1,6 @@
 """Standard Dagster metadata for mesh tables, under Dagster's own keys where one exists."""
 
+from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
@@ -10,6 +11,7 @@ from platform_lib.conventions import TableKey
 from platform_lib.lake.publish import PublishOutcome
 from platform_lib.lake.raw_ingest import IngestResult
 from platform_lib.lake.reader import TableState
+from platform_lib.orchestration.table_spec import Read
 
 
 def contract_column_schema(contract: TableContract) -> TableSchema:
@@ -39,6 +41,17 @@ def arrow_column_schema(schema: pa.Schema) -> TableSchema:
             )
             for f in schema
         ]
+    )
+
+
+READS_METADATA = "mesh/reads"
+"""Definition metadata listing an asset's declared reads (read back by ``mesh check``)."""
+
+
+def reads_metadata(reads: Iterable[Read]) -> MetadataValue:
+    """The declared reads as JSON metadata: table, accepted major, columns with expected types."""
+    return MetadataValue.json(
+        [{"table": str(read.table), "major": read.major, "columns": read.columns} for read in reads]
     )
 
 

@@ -32,16 +32,52 @@ DUCKDB_PARAMETER = "duckdb"
 
 @dataclass(frozen=True)
 class Read:
-    """A declared read of another table: the Dagster dependency and the input load in one."""
+    """A declared read of another table: the Dagster dependency, the input load, and the entry in
+    the mesh graph that ``mesh check`` verifies (access, major, columns)."""
 
     table: TableKey
-    columns: tuple[str, ...] | None = None
-    """The columns the consumer reads; only these are loaded. None reads every column."""
+    """The table read: the producer's table for the accepted major."""
+    major: int | None = None
+    """The contract major accepted (None: whatever the table publishes, for same-domain reads)."""
+    columns: dict[str, str | None] | None = None
+    """Column -> expected type (None: any type). Only these are loaded; None loads every column."""
+
+    @property
+    def column_names(self) -> tuple[str, ...] | None:
+        """The columns to load, or None for all."""
+        return tuple(self.columns) if self.columns is not None else None
 
 
-def reads(table: str, columns: Sequence[str] | None = None) -> Read:
-    """Declare a read of ``table`` (``domain/layer/table``), limited to ``columns`` if given."""
-    return Read(TableKey.parse(table), tuple(columns) if columns is not None else None)
+def reads(
+    table: str,
+    *,
+    major: int | None = None,
+    columns: Sequence[str] | Mapping[str, str] | None = None,
+) -> Read:
+    """Declare a read of ``table`` (``domain/layer/table``) at contract ``major``.
+
+    Args:
+        table: The producer's table, as ``mesh tables`` names it (its major 1 name).
+        major: The contract major the consumer accepts; ``major=2`` reads ``<table>_v2``.
+        columns: The columns read, as names or as ``{name: expected type}``.
+
+    Example:
+        >>> reads("payments/product/settlements", major=2, columns={"net_amount": "decimal(18,2)"})
+    """
+    key = TableKey.parse(table)
+    if major is not None:
+        if major < 1:
+            raise MeshError(
+                f"read of {table}: major {major} is not a version",
+                fix="accept a major version of 1 or more",
+            )
+        key = key.for_major(major)
+    declared: dict[str, str | None] | None = None
+    if isinstance(columns, Mapping):
+        declared = dict(columns)
+    elif columns is not None:
+        declared = dict.fromkeys(columns)
+    return Read(key, major, declared)
 
 
 @dataclass(frozen=True)

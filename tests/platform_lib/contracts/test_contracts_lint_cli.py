@@ -86,7 +86,11 @@ def test_without_paths_the_projects_contracts_folder_is_linted(
     write_contract()
     (tmp_path / "workspace.yaml").write_text("load_from: []\n")
     monkeypatch.chdir(tmp_path)
-    assert lint() == (0, "1 contract(s): 0 standard error(s), 0 convention error(s)\n")
+    code, output = lint()
+    # The project's workspace defines no table, so the contract describes nothing yet.
+    assert code == 1
+    assert "[contract-asset]" in output
+    assert output.endswith("1 contract(s): 0 standard error(s), 1 convention error(s)\n")
 
 
 def test_help_shows_an_example() -> None:

@@ -1,0 +1,1 @@
+"""Governance of the mesh's contracts: how a contract may change between versions."""

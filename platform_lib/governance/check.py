@@ -1,0 +1,403 @@
+"""``mesh check``: the mesh against its conventions, its consumers and, optionally, a base revision.
+
+Everything is evaluated that can be: a location that fails to import or a contract that does not
+parse is reported, and the rest is still checked.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from platform_lib.contracts.loader import load_contracts
+from platform_lib.contracts.model import Access, TableContract
+from platform_lib.contracts.registry import CONTRACTS_FOLDER
+from platform_lib.contracts.types import parse_column_type
+from platform_lib.conventions import Layer, TableKey
+from platform_lib.governance.baseline import load_baseline
+from platform_lib.governance.compatibility import compare_contracts, removed_table
+from platform_lib.governance.exemptions import EXEMPTIONS_FILE, apply_exemptions, load_exemptions
+from platform_lib.governance.mesh_model import MeshModel, MeshTable, load_model
+from platform_lib.governance.violations import Level, Violation
+
+READABLE_LAYERS = {
+    Layer.RAW: set(),
+    Layer.CURATED: {Layer.RAW, Layer.CURATED},
+    Layer.PRODUCT: {Layer.RAW, Layer.CURATED, Layer.PRODUCT},
+}
+"""Which layers a table of each layer may read."""
+
+
+class CheckReport(BaseModel):
+    """Every violation found, and what was checked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    violations: tuple[Violation, ...]
+    locations: int
+    tables: int
+    contracts: int
+    consumer_edges: int
+    base: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether no error is left once exemptions apply."""
+        return not any(v.counts for v in self.violations)
+
+
+def check_mesh(
+    project_root: Path, *, base: str | None = None, today: dt.date | None = None
+) -> CheckReport:
+    """Check the mesh of the project at ``project_root``; never raises for the mesh's problems."""
+    day = today or dt.datetime.now(dt.UTC).date()
+    violations: list[Violation] = []
+    loads = load_contracts([project_root / CONTRACTS_FOLDER])
+    contracts: dict[TableKey, TableContract] = {}
+    for load in loads:
+        for finding in load.findings:
+            violations.append(
+                Violation(
+                    rule_id="contract-lint",
+                    level=Level.ERROR,
+                    domain=_domain_of(load.source, project_root),
+                    subject=f"{finding.file}:{finding.line}:{finding.column}",
+                    message=f"[{finding.rule_id}] {finding.message}",
+                    fix=finding.fix,
+                )
+            )
+        if load.contract is not None:
+            contracts[load.contract.key] = load.contract
+    model = load_model(project_root)
+    violations += model.problems
+    violations += _table_rules(model, contracts)
+    edges = 0
+    for table in model.tables.values():
+        violations += _consumer_rules(table, model, contracts, day)
+        edges += len(table.reads)
+    violations += _domain_cycles(model)
+    if base is not None:
+        violations += _against_base(project_root, base, model, contracts)
+    exemptions = load_exemptions(project_root / EXEMPTIONS_FILE)
+    return CheckReport(
+        violations=tuple(apply_exemptions(violations, exemptions)),
+        locations=len(model.locations),
+        tables=len(model.tables),
+        contracts=len(contracts),
+        consumer_edges=edges,
+        base=base,
+    )
+
+
+def _domain_of(source: Path, project_root: Path) -> str:
+    try:
+        return source.resolve().relative_to((project_root / CONTRACTS_FOLDER).resolve()).parts[0]
+    except (ValueError, IndexError):
+        return "(contracts)"
+
+
+def _error(rule: str, domain: str, subject: object, message: str, fix: str) -> Violation:
+    return Violation(
+        rule_id=rule,
+        level=Level.ERROR,
+        domain=domain,
+        subject=str(subject),
+        message=message,
+        fix=fix,
+    )
+
+
+def _warning(rule: str, domain: str, subject: object, message: str, fix: str) -> Violation:
+    return Violation(
+        rule_id=rule,
+        level=Level.WARNING,
+        domain=domain,
+        subject=str(subject),
+        message=message,
+        fix=fix,
+    )
+
+
+def _table_rules(model: MeshModel, contracts: dict[TableKey, TableContract]) -> list[Violation]:
+    found: list[Violation] = []
+    for key, table in model.tables.items():
+        if not table.owners:
+            found.append(
+                _error(
+                    "owners",
+                    key.domain,
+                    key,
+                    f"{key} has no owners",
+                    "name the team in the contract's `team`",
+                )
+            )
+        contract = contracts.get(key)
+        if contract is None:
+            found.append(
+                _error(
+                    "contract-coverage",
+                    key.domain,
+                    key,
+                    f"{key} has no contract",
+                    f"write {CONTRACTS_FOLDER}/{key.domain}/{key.layer.value}/"
+                    f"{key.table}.odcs.yaml",
+                )
+            )
+        elif table.declared_columns is not None:
+            declared = {n: _canonical(t) for n, t in table.declared_columns.items()}
+            promised = {c.name: c.type_name for c in contract.columns}
+            if declared != promised:
+                found.append(
+                    _error(
+                        "contract-schema",
+                        key.domain,
+                        key,
+                        f"{key} declares columns {declared}, its contract {promised}",
+                        "make the asset's columns and types those of its contract",
+                    )
+                )
+        for upstream in table.upstream:
+            allowed = READABLE_LAYERS[key.layer]
+            if upstream.is_quarantine or upstream.layer not in allowed:
+                found.append(
+                    _error(
+                        "layer-reads",
+                        key.domain,
+                        key,
+                        f"{key.layer.value} table {key} reads {upstream}",
+                        f"a {key.layer.value} table reads only "
+                        f"{', '.join(sorted(layer.value for layer in allowed)) or 'landing files'}",
+                    )
+                )
+            declared_tables = {read.table for read in table.reads}
+            if upstream.domain != key.domain and upstream not in declared_tables:
+                found.append(
+                    _error(
+                        "undeclared-read",
+                        key.domain,
+                        key,
+                        f"{key} depends on {upstream} without declaring the read",
+                        "declare it with reads(..., major=..., columns=[...])",
+                    )
+                )
+    for key in contracts:
+        if key not in model.tables and not key.is_quarantine:
+            found.append(
+                _error(
+                    "contract-coverage",
+                    key.domain,
+                    key,
+                    f"the contract of {key} describes no table of any location",
+                    "add the table to its domain, or delete the contract",
+                )
+            )
+    return found
+
+
+def _canonical(type_name: str) -> str:
+    parsed = parse_column_type(type_name)
+    return parsed.name if parsed else type_name
+
+
+def _consumer_rules(
+    consumer: MeshTable,
+    model: MeshModel,
+    contracts: dict[TableKey, TableContract],
+    today: dt.date,
+) -> list[Violation]:
+    found: list[Violation] = []
+    domain = consumer.key.domain
+    for read in consumer.reads:
+        producer_key = read.table
+        subject = f"{consumer.key} -> {producer_key}"
+        if producer_key not in model.tables:
+            published = sorted(
+                str(k)
+                for k in model.tables
+                if k.base_name == producer_key.base_name
+                and k.domain == producer_key.domain
+                and k.layer == producer_key.layer
+            )
+            rule = "consumer-major" if published else "consumer-producer"
+            found.append(
+                _error(
+                    rule,
+                    domain,
+                    subject,
+                    f"{consumer.key} reads {producer_key}, which no location defines"
+                    + (f" (published: {', '.join(published)})" if published else ""),
+                    "read a published table and major (mesh tables lists them)",
+                )
+            )
+            continue
+        contract = contracts.get(producer_key)
+        if contract is None:
+            continue  # reported as contract-coverage
+        cross_domain = producer_key.domain != domain
+        shared = not cross_domain or producer_key.layer is Layer.RAW
+        if not shared and contract.access is Access.PRIVATE:
+            found.append(
+                _error(
+                    "consumer-access",
+                    domain,
+                    subject,
+                    f"{consumer.key} reads {producer_key}, which is private to "
+                    f"{producer_key.domain}",
+                    f"ask {producer_key.domain} to publish it (access: public)",
+                )
+            )
+        if read.major is not None and read.major != contract.major_version:
+            found.append(
+                _error(
+                    "consumer-major",
+                    domain,
+                    subject,
+                    f"{consumer.key} accepts major {read.major} of {producer_key}, "
+                    f"whose contract is at {contract.version}",
+                    "read the table of the major you accept",
+                )
+            )
+        for column, expected in read.columns.items():
+            promised = contract.column(column)
+            if promised is None:
+                found.append(
+                    _error(
+                        "consumer-columns",
+                        domain,
+                        subject,
+                        f"{consumer.key} reads {producer_key}.{column}, which its "
+                        f"contract {contract.version} does not have",
+                        f"read columns of the contract: {', '.join(contract.column_names)}",
+                    )
+                )
+            elif expected is not None and _canonical(expected) != promised.type_name:
+                found.append(
+                    _error(
+                        "consumer-columns",
+                        domain,
+                        subject,
+                        f"{consumer.key} expects {column} as {expected}, the contract "
+                        f"promises {promised.type_name}",
+                        "expect the contract's type, or read another major",
+                    )
+                )
+        if contract.deprecation_date is not None and cross_domain:
+            date = contract.deprecation_date
+            message = (
+                f"{consumer.key} reads {producer_key} (major {contract.major_version}), "
+                f"deprecated on {date.isoformat()}"
+            )
+            fix = "move to the next major of the table before that date"
+            found.append(
+                _error("consumer-deprecated", domain, subject, message + " (passed)", fix)
+                if today >= date
+                else _warning("consumer-deprecated", domain, subject, message, fix)
+            )
+    return found
+
+
+def _domain_cycles(model: MeshModel) -> list[Violation]:
+    edges: dict[str, set[str]] = defaultdict(set)
+    for table in model.tables.values():
+        for upstream in table.upstream:
+            if upstream.domain != table.key.domain:
+                edges[table.key.domain].add(upstream.domain)
+    found: list[Violation] = []
+    reported: set[frozenset[str]] = set()
+
+    def visit(domain: str, path: list[str]) -> None:
+        for producer in sorted(edges[domain]):
+            if producer in path:
+                cycle = [*path[path.index(producer) :], producer]
+                members = frozenset(cycle)
+                if members not in reported:
+                    reported.add(members)
+                    found.append(
+                        _error(
+                            "domain-cycle",
+                            producer,
+                            " -> ".join(cycle),
+                            f"domains depend on each other in a cycle: "
+                            f"{' -> '.join(reversed(cycle))}",
+                            "move the shared logic into one domain, or publish a "
+                            "product the other reads",
+                        )
+                    )
+            elif len(path) < len(edges) + 1:
+                visit(producer, [*path, producer])
+
+    for domain in sorted(edges):
+        visit(domain, [domain])
+    return found
+
+
+def _against_base(
+    project_root: Path,
+    base: str,
+    model: MeshModel,
+    contracts: dict[TableKey, TableContract],
+) -> list[Violation]:
+    baseline = load_baseline(project_root, base)
+    if baseline.error is not None:
+        return [
+            _error(
+                "base-revision",
+                "(mesh)",
+                base,
+                baseline.error,
+                "pass a revision that exists, e.g. --base origin/main",
+            )
+        ]
+    found = [
+        _error(
+            "base-revision",
+            "(mesh)",
+            base,
+            problem,
+            "the comparison skips that contract; fix it at the base or ignore",
+        )
+        for problem in baseline.unreadable
+    ]
+    readers: dict[TableKey, list[tuple[MeshTable, dict[str, str | None]]]] = defaultdict(list)
+    for table in model.tables.values():
+        for read in table.reads:
+            readers[read.table].append((table, read.columns))
+    for key, old in baseline.contracts.items():
+        new = contracts.get(key)
+        diff = compare_contracts(old, new) if new is not None else removed_table(old)
+        if not diff.needs_major_bump:
+            continue
+        affected = {c.column for c in diff.breaking if c.column is not None}
+        consumers = [
+            (table, columns)
+            for table, columns in readers.get(key, [])
+            if table.key.domain != key.domain
+        ]
+        named = (
+            "; ".join(
+                f"{t.key.domain}: {t.key} reads "
+                + (
+                    ", ".join(sorted(set(cols) & affected))
+                    or ", ".join(sorted(cols))
+                    or "all columns"
+                )
+                for t, cols in consumers
+            )
+            or "no consumer yet"
+        )
+        changes = "; ".join(c.description for c in diff.breaking)
+        internal = new is not None and new.access is Access.INTERNAL
+        make = _warning if internal else _error
+        found.append(
+            make(
+                "breaking-change",
+                key.domain,
+                key,
+                f"{key} {old.version} -> {new.version if new else 'removed'}: "
+                f"breaking ({changes}) without a new major; consumers: {named}",
+                "publish the change as a new major (a new table beside this one, "
+                "version N+1.0.0) and keep this one until its deprecation date",
+            )
+        )
+    return found
