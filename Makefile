@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: setup demo test lint typecheck pytest bench bench-quick ui clean-lake
+.PHONY: setup demo test lint typecheck check pytest bench bench-quick ui clean-lake
 
 setup: $(STAMP)
 
@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/mesh materialize --all
 	$(BIN)/mesh tables
 
-## Lint, type-check and run the whole test suite.
-test: lint typecheck pytest
+## Lint, type-check, check the mesh's contracts and conventions, and run the whole test suite.
+test: lint typecheck check pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -30,6 +30,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## Conventions, consumers and contracts of the whole mesh (add BASE=origin/main to compare).
+check: $(STAMP)
+	$(BIN)/mesh check $(if $(BASE),--base $(BASE))
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
