@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -290,3 +291,24 @@ def test_a_consumer_on_a_deprecated_major(tmp_path: Path, days: int, level: str)
     deprecated = [v for v in report["violations"] if v["rule_id"] == "consumer-deprecated"]
     assert [v["level"] for v in deprecated] == [level]
     assert code == (1 if level == "error" else 0)
+
+
+def test_an_exemption_with_a_reason_waives_one_rule_for_one_subject(tmp_path: Path) -> None:
+    root = scratch_mesh(tmp_path, orders_access="private")
+    (root / "governance").mkdir()
+    (root / "governance" / "exemptions.yaml").write_text(
+        "exemptions:\n"
+        "  - rule: consumer-access\n"
+        "    subject: billing/product/invoices -> shop/product/orders\n"
+        "    reason: billing reads orders privately until the product exists (BILL-7)\n"
+    )
+    junit = tmp_path / "check.xml"
+
+    code, report = mesh_check(root, "--junit", str(junit))
+
+    assert code == 0, report
+    (waived,) = report["violations"]
+    assert waived["exemption"].endswith("(BILL-7)")
+    suites = {s.get("name"): s for s in ElementTree.parse(junit).getroot()}
+    assert suites["consumer-access"].get("failures") == "0"
+    assert set(suites) >= {"breaking-change", "key-ownership", "domain-cycle"}
