@@ -312,3 +312,19 @@ def test_an_exemption_with_a_reason_waives_one_rule_for_one_subject(tmp_path: Pa
     suites = {s.get("name"): s for s in ElementTree.parse(junit).getroot()}
     assert suites["consumer-access"].get("failures") == "0"
     assert set(suites) >= {"breaking-change", "key-ownership", "domain-cycle"}
+
+
+def test_reading_another_domain_without_a_declaration_is_flagged(tmp_path: Path) -> None:
+    root = scratch_mesh(
+        tmp_path,
+        billing_more='@asset(key=AssetKey(["billing", "product", "sneaky"]), owners=["team:b"],\n'
+        '       deps=[AssetKey(["shop", "product", "orders"])])\n'
+        "def sneaky() -> None:\n    pass\n",
+        billing_defs='Definitions.merge(domain_definitions("billing", tables=[invoices]), '
+        "Definitions(assets=[sneaky]))",
+    )
+
+    code, report = mesh_check(root)
+
+    assert code == 1
+    assert rules_broken(report) == {"undeclared-read", "contract-coverage"}

@@ -1,0 +1,705 @@
+"""P4-lite: ``mesh check`` over a generated mesh of ``--domains`` x ``--tables`` contracts.
+
+A complete scratch mesh project is generated, deterministically, into
+``benchmarks/results/mesh-<domains>x<tables>/``: a ``workspace.yaml`` with one python_module
+location per domain (``genmesh.d00.definitions``, location ``d00``, ...), a package ``genmesh``
+whose domain modules declare their tables with ``@table`` through a small factory, and a valid
+ODCS v3.1.0 contract per table. About a quarter of each domain's tables are curated, the rest
+product; ~20% of the tables read a public product table of an earlier domain (``major=1``,
+``columns=["id", "amount"]``: consumer edges, no cycle) and ~30% read an earlier table of their
+own domain.
+
+Cases, each command run in a fresh process (cwd and ``PYTHONPATH`` = the project,
+``MESH_LAKE_ROOT`` a temporary folder), one untimed warm-up run (page cache, ``.pyc`` files) and
+the median of ``--repeat`` timed runs, wall time seen by the parent:
+
+- ``import``: ``python -c "import genmesh.d00.definitions, ..."``, the floor any check pays: the
+  imports, every contract loaded once (by ``domain_definitions``) and every ``Definitions`` built.
+  It is the reference: every ratio is against it.
+- ``check``: ``mesh check --json``; it must pass (exit 0, ``passed: true``, every contract, some
+  consumer edges).
+- ``lint``: ``mesh contracts lint contracts``, the contracts alone (no location imported).
+- ``lint_project``: ``mesh contracts lint``, which also imports every location to report
+  contracts whose table no location defines.
+- ``startup``: ``python -c "import platform_lib.cli.app"``, the fixed cost of Python, Dagster and
+  platform_lib imports, whatever the mesh's size.
+
+The issue's target is ``mesh check`` within 3 s for 2,000 contracts in 50 domains. When the
+check's median misses ``TARGET_SECONDS`` (or with ``--profile``) one run is profiled with
+cProfile and summarised by phase.
+
+Run: ``python benchmarks/bench_mesh_check.py --domains 50 --tables 40 --repeat 3`` (see ``run.py``).
+"""
+
+import argparse
+import datetime as dt
+import fnmatch
+import io
+import json
+import os
+import pstats
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench_validation import NOISY_SHARE, _busy_cpu_seconds, code_version, machine_info
+from rich.console import Console
+from rich.table import Table
+
+from data import RESULTS
+
+BIN = Path(sys.executable).parent
+MESH = BIN / "mesh"
+GENERATOR_VERSION = 2
+"""Bump when the generated project changes, so a stored one is rebuilt."""
+MANIFEST = "benchmark-manifest.json"
+DEFAULT_SEED = 20261125
+PACKAGE = "genmesh"
+CURATED_SHARE = 0.25
+"""Share of each domain's tables in the curated layer (the first ones); the rest are products."""
+CROSS_SHARE = 0.20
+"""Share of all tables (outside the first domain) reading a product of an earlier domain."""
+LOCAL_SHARE = 0.30
+"""Share of tables reading an earlier table of their own domain."""
+CROSS_COLUMNS = ("id", "amount")
+TARGET_SECONDS = 3.0
+"""The issue's target for ``mesh check`` at 2,000 contracts / 50 domains."""
+TARGET_SIZE = (50, 40)
+REFERENCE = "import"
+PROFILE_TOP = 30
+
+
+# -- the generated project -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedRead:
+    """One ``reads(...)`` of a generated table: input name, producer key, major, columns."""
+
+    input: str
+    table: str
+    major: int | None = None
+    columns: tuple[str, ...] | None = None
+
+    def source(self) -> str:
+        """The ``reads(...)`` call as Python source."""
+        args = [json.dumps(self.table)]
+        if self.major is not None:
+            args.append(f"major={self.major}")
+        if self.columns is not None:
+            args.append(f"columns={json.dumps(list(self.columns))}")
+        return f"reads({', '.join(args)})"
+
+
+@dataclass(frozen=True)
+class PlannedTable:
+    """One generated table: its domain, layer, name and reads."""
+
+    domain: str
+    layer: str
+    name: str
+    reads: tuple[PlannedRead, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.domain}/{self.layer}/{self.name}"
+
+
+def domain_names(domains: int) -> list[str]:
+    """``d00``, ``d01``, ... (wider when there are more than 100 domains)."""
+    width = max(2, len(str(domains - 1)))
+    return [f"d{k:0{width}d}" for k in range(domains)]
+
+
+def plan_mesh(domains: int, tables: int, seed: int) -> dict[str, list[PlannedTable]]:
+    """The tables of every domain and what each reads, from one seeded generator.
+
+    Cross-domain reads go only to product tables of earlier domains, so the domain graph has no
+    cycle; a curated table reads only curated tables (of its own domain), as the layers allow.
+    """
+    rng = random.Random(seed)
+    names = domain_names(domains)
+    curated = min(tables - 1, max(1, round(tables * CURATED_SHARE))) if tables > 1 else 0
+    products = tables - curated
+    cross_chance = min(1.0, CROSS_SHARE * tables / products) if products else 0.0
+    plan: dict[str, list[PlannedTable]] = {}
+    for k, domain in enumerate(names):
+        planned: list[PlannedTable] = []
+        for i in range(tables):
+            layer = "curated" if i < curated else "product"
+            table_reads: list[PlannedRead] = []
+            if i > 0 and rng.random() < LOCAL_SHARE:
+                earlier = planned[rng.randrange(i)]
+                table_reads.append(PlannedRead("local", earlier.key))
+            if layer == "product" and k > 0 and rng.random() < cross_chance:
+                producer = names[rng.randrange(k)]
+                j = rng.randrange(curated, tables)
+                table_reads.append(
+                    PlannedRead("upstream", f"{producer}/product/t{j:03d}", 1, CROSS_COLUMNS)
+                )
+            planned.append(PlannedTable(domain, layer, f"t{i:03d}", tuple(table_reads)))
+        plan[domain] = planned
+    return plan
+
+
+PACKAGE_INIT = '''"""The mesh generated by benchmarks/bench_mesh_check.py: one module per domain."""
+
+import pyarrow as pa
+
+from platform_lib import Layer, Read, TableSpec, table
+
+
+def declare(layer: Layer, name: str, **inputs: Read) -> TableSpec:
+    """A table ``name`` of ``layer`` reading ``inputs``, computed by a trivial function."""
+
+    def compute() -> pa.Table:
+        return pa.table({"id": ["1"], "amount": [1.0]})
+
+    compute.__name__ = name
+    return table(layer, name=name, reads=inputs)(compute)
+'''
+
+DEFINITIONS = '''"""Domain {domain} of the generated benchmark mesh: {count} tables."""
+
+from {package} import declare
+from platform_lib import Layer, domain_definitions, reads
+
+tables = [
+{lines}
+]
+
+defs = domain_definitions("{domain}", tables=tables)
+'''
+
+CONTRACT = """# Generated by benchmarks/bench_mesh_check.py
+apiVersion: v3.1.0
+kind: DataContract
+id: {domain}.{layer}.{table}
+name: {domain} {table}
+version: 1.0.0
+status: active
+domain: {domain}
+description:
+  purpose: Generated table {table} of domain {domain}, for measuring mesh check.
+team:
+  name: {domain}
+servers:
+  - {{server: local, type: local, format: delta, path: {domain}/{layer}/{table}}}
+slaProperties:
+  - {{property: freshness, value: 1, unit: d}}
+customProperties:
+  - {{property: layer, value: {layer}}}
+  - {{property: access, value: public}}
+  - {{property: quarantineThreshold, value: 0.05}}
+schema:
+  - name: {table}
+    physicalType: table
+    quality:
+      - {{id: has_rows, metric: rowCount, mustBeGreaterThan: 0, severity: error}}
+    properties:
+      - {{name: id, logicalType: string, physicalType: string, required: true, unique: true}}
+      - name: amount
+        logicalType: number
+        physicalType: decimal(18,2)
+        required: true
+        logicalTypeOptions: {{minimum: 0}}
+      - name: currency
+        logicalType: string
+        physicalType: string
+        required: true
+        quality:
+          - id: currency_known
+            metric: invalidValues
+            arguments: {{validValues: [EUR, SEK, USD, GBP]}}
+            mustBe: 0
+      - {{name: status, logicalType: string, physicalType: string}}
+      - {{name: quantity, logicalType: integer, physicalType: int64}}
+      - {{name: created_at, logicalType: timestamp, physicalType: timestamp_tz, required: true}}
+"""
+
+
+def _table_line(planned: PlannedTable) -> str:
+    args = [f"Layer.{planned.layer.upper()}", json.dumps(planned.name)]
+    args += [f"{r.input}={r.source()}" for r in planned.reads]
+    return f"    declare({', '.join(args)}),"
+
+
+def _manifest(domains: int, tables: int, seed: int) -> dict[str, Any]:
+    return {"domains": domains, "tables": tables, "seed": seed, "generator": GENERATOR_VERSION}
+
+
+def ensure_project(domains: int, tables: int, seed: int = DEFAULT_SEED) -> Path:
+    """Generate the mesh project into ``results/mesh-<domains>x<tables>``, or reuse a stored one.
+
+    The project is reused while its manifest records the same parameters (its ``.pyc`` files
+    too); otherwise it is deleted and written again.
+    """
+    root = RESULTS / f"mesh-{domains}x{tables}"
+    manifest = root / MANIFEST
+    wanted = _manifest(domains, tables, seed)
+    if manifest.exists() and json.loads(manifest.read_text()) == wanted:
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    plan = plan_mesh(domains, tables, seed)
+    package = root / PACKAGE
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(PACKAGE_INIT)
+    workspace = ["# Generated by benchmarks/bench_mesh_check.py", "load_from:"]
+    for domain, planned in plan.items():
+        workspace.append(
+            f"  - python_module: {{module_name: {PACKAGE}.{domain}.definitions, "
+            f"location_name: {domain}}}"
+        )
+        module = package / domain
+        module.mkdir()
+        (module / "__init__.py").write_text("")
+        (module / "definitions.py").write_text(
+            DEFINITIONS.format(
+                domain=domain,
+                count=len(planned),
+                package=PACKAGE,
+                lines="\n".join(_table_line(p) for p in planned),
+            )
+        )
+        for table in planned:
+            path = root / "contracts" / domain / table.layer / f"{table.name}.odcs.yaml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(CONTRACT.format(domain=domain, layer=table.layer, table=table.name))
+    (root / "workspace.yaml").write_text("\n".join(workspace) + "\n")
+    manifest.write_text(json.dumps(wanted, indent=2) + "\n")
+    return root
+
+
+def plan_summary(domains: int, tables: int, seed: int) -> dict[str, int]:
+    """Counts of the generated mesh: tables per layer, cross-domain and same-domain reads."""
+    plan = plan_mesh(domains, tables, seed)
+    every = [t for planned in plan.values() for t in planned]
+    reads = [r for t in every for r in t.reads]
+    return {
+        "domains": len(plan),
+        "tables": len(every),
+        "curated": sum(t.layer == "curated" for t in every),
+        "product": sum(t.layer == "product" for t in every),
+        "cross_domain_reads": sum(r.input == "upstream" for r in reads),
+        "same_domain_reads": sum(r.input == "local" for r in reads),
+    }
+
+
+# -- the cases -----------------------------------------------------------------------------------
+
+
+def case_commands(project: Path) -> dict[str, tuple[list[str], str]]:
+    """Case -> (command, label). ``import`` imports every location named in workspace.yaml."""
+    modules = sorted(
+        f"{PACKAGE}.{p.name}.definitions" for p in (project / PACKAGE).iterdir() if p.is_dir()
+    )
+    return {
+        "import": (
+            [sys.executable, "-c", f"import {', '.join(modules)}"],
+            "import every definitions module (floor)",
+        ),
+        "check": ([str(MESH), "check", "--json"], "mesh check --json"),
+        "lint": ([str(MESH), "contracts", "lint", "contracts"], "mesh contracts lint contracts"),
+        "lint_project": (
+            [str(MESH), "contracts", "lint"],
+            "mesh contracts lint (+ asset coverage)",
+        ),
+        "startup": (
+            [sys.executable, "-c", "import platform_lib.cli.app"],
+            "python + platform_lib/dagster imports",
+        ),
+    }
+
+
+@dataclass
+class Run:
+    """One process: wall time seen by the parent, its CPU time and peak memory, its output."""
+
+    seconds: float
+    cpu_seconds: float
+    rss_peak_mib: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_once(command: list[str], project: Path, env: dict[str, str]) -> Run:
+    """Run ``command`` in a fresh process in ``project``; ``os.wait4`` gives its own usage."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            seconds=seconds,
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
+            rss_peak_mib=usage.ru_maxrss / 1024,
+            returncode=process.returncode,
+            stdout=out.read().decode(errors="replace"),
+            stderr=err.read().decode(errors="replace"),
+        )
+
+
+@dataclass
+class Measurement:
+    """One case: every timed run, and what its last run reported."""
+
+    case: str
+    command: list[str]
+    seconds: list[float]
+    cpu_seconds: list[float]
+    rss_peak_mib: float
+    other_cpu_seconds: float
+    """CPU time other processes used during the timed runs: near 0 on a quiet machine."""
+    verified: bool
+    detail: str
+    """What the verification found (the check's counts, lint's summary line)."""
+    median: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.median = statistics.median(self.seconds)
+
+
+def verify(case: str, run: Run, contracts: int) -> tuple[bool, str]:
+    """Whether the run did its job on the whole mesh, and a one-line account of what it found."""
+    if run.returncode != 0:
+        last = (run.stderr.strip().splitlines() or run.stdout.strip().splitlines() or [""])[-1]
+        return False, f"exit {run.returncode}: {last[:160]}"
+    if case == "check":
+        report = json.loads(run.stdout)
+        ok = (
+            report["passed"] is True
+            and report["contracts"] == contracts
+            and report["tables"] == contracts
+            and report["consumer_edges"] > 0
+        )
+        detail = (
+            f"passed={report['passed']}, {report['locations']} locations, {report['tables']} "
+            f"tables, {report['contracts']} contracts, {report['consumer_edges']} consumer "
+            f"edges, {len(report['violations'])} violations"
+        )
+        return ok, detail
+    if case.startswith("lint"):
+        summary = run.stdout.strip().splitlines()[-1]
+        expected = f"{contracts} contract(s): 0 standard error(s), 0 convention error(s)"
+        return summary == expected, summary
+    return True, "exit 0"
+
+
+def measure(
+    case: str, command: list[str], project: Path, env: dict[str, str], repeat: int, contracts: int
+) -> Measurement:
+    """One untimed warm-up run, then ``repeat`` timed runs, each in a fresh process."""
+    run = run_once(command, project, env)
+    ok, detail = verify(case, run, contracts)
+    runs: list[Run] = []
+    busy = _busy_cpu_seconds()
+    for _ in range(repeat):
+        runs.append(run_once(command, project, env))
+        check = verify(case, runs[-1], contracts)
+        ok, detail = ok and check[0], check[1]
+    other = (_busy_cpu_seconds() - busy) - sum(r.cpu_seconds for r in runs)
+    return Measurement(
+        case=case,
+        command=command,
+        seconds=[r.seconds for r in runs],
+        cpu_seconds=[r.cpu_seconds for r in runs],
+        rss_peak_mib=max(r.rss_peak_mib for r in [run, *runs]),
+        other_cpu_seconds=max(other, 0.0),
+        verified=ok,
+        detail=detail,
+    )
+
+
+def environment(project: Path, lake: Path) -> dict[str, str]:
+    """The environment of every measured process."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(project),
+        "MESH_LAKE_ROOT": str(lake),
+        "DAGSTER_HOME": str(lake / "dagster_home"),
+        "PYTHONWARNINGS": "ignore",
+    }
+
+
+# -- profiling -----------------------------------------------------------------------------------
+
+PROFILE_DRIVER = """
+import cProfile
+import sys
+
+profiler = cProfile.Profile()
+sys.argv = ["mesh", "check", "--json"]
+profiler.enable()
+try:
+    from platform_lib.cli.app import main
+    main()
+except SystemExit:
+    pass
+finally:
+    profiler.disable()
+    profiler.dump_stats({out!r})
+"""
+
+PHASES: list[tuple[str, str, str]] = [
+    ("import platform_lib.cli.app (Dagster, polars, ...)", "*/platform_lib/cli/app.py", "<module>"),
+    ("check_mesh (everything after the CLI's imports)", "*/governance/check.py", "check_mesh"),
+    ("  load_contracts (every contract, each caller)", "*/contracts/loader.py", "load_contracts"),
+    ("    read_yaml (YAML with positions)", "*/contracts/yaml_source.py", "read_yaml"),
+    ("    validate_standard (ODCS standard)", "*/contracts/standard.py", "validate_standard"),
+    ("      schema_issues (jsonschema iter_errors)", "*/contracts/standard.py", "schema_issues"),
+    ("      model_issues (ODCS pydantic model)", "*/contracts/standard.py", "model_issues"),
+    ("    compile_contract (conventions)", "*/contracts/compile.py", "compile_contract"),
+    ("  load_model (import + collect the locations)", "*/governance/mesh_model.py", "load_model"),
+    (f"    import {PACKAGE}.*.definitions", f"*/{PACKAGE}/*/definitions.py", "<module>"),
+    ("      domain_definitions", "*/orchestration/domain.py", "domain_definitions"),
+    ("        project_registry (contracts, once)", "*/contracts/registry.py", "project_registry"),
+    ("        table_asset (@asset per table)", "*/orchestration/assets.py", "table_asset"),
+    ("    _collect (asset graph + metadata)", "*/governance/mesh_model.py", "_collect"),
+    ("      resolve_asset_graph", "*/definitions_class.py", "resolve_asset_graph"),
+    ("  _table_rules", "*/governance/check.py", "_table_rules"),
+    ("  _consumer_rules", "*/governance/check.py", "_consumer_rules"),
+    ("  _domain_cycles", "*/governance/check.py", "_domain_cycles"),
+    ("report_json", "*/governance/report.py", "report_json"),
+]
+"""(label, path pattern, function) of the functions whose cumulative time makes the summary."""
+
+
+def profile_check(project: Path, env: dict[str, str]) -> Path:
+    """Run ``mesh check --json`` once under cProfile in the project; return the stats file."""
+    out = project / "check.prof"
+    driver = PROFILE_DRIVER.format(out=str(out))
+    done = subprocess.run(
+        [sys.executable, "-c", driver], cwd=project, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0 or not out.exists():
+        raise RuntimeError(f"profiling mesh check failed: {done.stderr[-2000:]}")
+    return out
+
+
+def phase_rows(stats: pstats.Stats) -> list[dict[str, Any]]:
+    """Cumulative time and calls of every function of ``PHASES`` found in ``stats``."""
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    rows = []
+    for label, pattern, name in PHASES:
+        found = [
+            (value[1], value[3])
+            for (path, _, function), value in table.items()
+            if function == name and fnmatch.fnmatchcase(path, pattern)
+        ]
+        if found:
+            rows.append(
+                {
+                    "phase": label.strip(),
+                    "label": label,
+                    "calls": sum(c for c, _ in found),
+                    "cumulative_seconds": sum(s for _, s in found),
+                }
+            )
+    return rows
+
+
+def profile_summary(path: Path, console: Console, top: int = PROFILE_TOP) -> dict[str, Any]:
+    """Print the phases and the ``top`` calls by cumulative time; return both for the JSON."""
+    stats = pstats.Stats(str(path))
+    total: float = stats.total_tt  # type: ignore[attr-defined]
+    phases = phase_rows(stats)
+    table = Table(
+        title=f"mesh check under cProfile: {total:.2f} s in all (profiler overhead incl.)"
+    )
+    for column in ("phase", "calls", "cumulative", "share"):
+        table.add_column(column, justify="left" if column == "phase" else "right")
+    for row in phases:
+        table.add_row(
+            row["label"],
+            f"{row['calls']:,}",
+            _fmt_seconds(row["cumulative_seconds"]),
+            f"{row['cumulative_seconds'] / total:.0%}",
+        )
+    console.print(table)
+    buffer = io.StringIO()
+    pstats.Stats(str(path), stream=buffer).sort_stats("cumulative").print_stats(top)
+    listing = buffer.getvalue()
+    start = listing.find("   ncalls")
+    console.print(f"[bold]top {top} by cumulative time[/] ({path}):", highlight=False)
+    console.print(listing[start:].rstrip(), highlight=False, markup=False, soft_wrap=True)
+    return {"file": str(path), "total_seconds": total, "phases": phases, "top": listing[start:]}
+
+
+# -- reporting -----------------------------------------------------------------------------------
+
+
+def _fmt_seconds(seconds: float) -> str:
+    return f"{seconds:.3f} s" if seconds < 10 else f"{seconds:.2f} s"
+
+
+def timing_table(title: str, measurements: dict[str, Measurement], labels: dict[str, str]) -> Table:
+    """Medians of every case, with the ratio against the plain import of every location."""
+    reference = measurements[REFERENCE].median
+    table = Table(title=title)
+    columns = ("case", "median", "min", "max", f"x {REFERENCE}", "CPU", "peak RSS", "ok")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "case" else "right")
+    for case, m in measurements.items():
+        table.add_row(
+            labels[case],
+            _fmt_seconds(m.median),
+            _fmt_seconds(min(m.seconds)),
+            _fmt_seconds(max(m.seconds)),
+            f"{m.median / reference:.2f}",
+            _fmt_seconds(statistics.median(m.cpu_seconds)),
+            f"{m.rss_peak_mib:,.0f} MiB",
+            "yes" if m.verified else "[bold red]NO[/]",
+        )
+    return table
+
+
+def main(
+    domains: int = 50,
+    tables: int = 40,
+    repeat: int = 3,
+    *,
+    seed: int = DEFAULT_SEED,
+    profile: bool | None = None,
+) -> Path:
+    """Generate the mesh, measure every case, print the tables, write the JSON results.
+
+    Args:
+        domains: Domains (code locations) of the generated mesh.
+        tables: Tables (and contracts) per domain.
+        repeat: Timed runs per case (after one warm-up run).
+        seed: Seed of the generated mesh.
+        profile: Profile one ``mesh check`` run: always (True), never (False), or when the check
+            misses ``TARGET_SECONDS`` (None).
+
+    Returns:
+        The JSON results file, ``benchmarks/results/mesh-check-<domains>x<tables>.json``.
+    """
+    console = Console(width=max(Console().width, 112))
+    started = time.perf_counter()
+    contracts = domains * tables
+    project = ensure_project(domains, tables, seed)
+    summary = plan_summary(domains, tables, seed)
+    console.print(
+        f"[bold]P4-lite mesh check[/]: {domains} domains x {tables} tables = {contracts:,} "
+        f"contracts ({summary['curated']:,} curated, {summary['product']:,} product; "
+        f"{summary['cross_domain_reads']:,} cross-domain and {summary['same_domain_reads']:,} "
+        f"same-domain reads), median of {repeat} after a warm-up, each run a fresh process",
+        highlight=False,
+    )
+    commands = case_commands(project)
+    labels = {case: label for case, (_, label) in commands.items()}
+    results: dict[str, Measurement] = {}
+    with tempfile.TemporaryDirectory(prefix="mesh-bench-lake-") as lake:
+        env = environment(project, Path(lake))
+        for case, (command, _) in commands.items():
+            results[case] = measure(case, command, project, env, repeat, contracts)
+        check = results["check"].median
+        target_applies = (domains, tables) == TARGET_SIZE
+        met = check <= TARGET_SECONDS
+        console.print(
+            timing_table(
+                f"mesh check, {domains} x {tables} = {contracts:,} contracts", results, labels
+            )
+        )
+        for case, m in results.items():
+            style = "" if m.verified else "[bold red]FAILED[/] "
+            console.print(f"{style}{case}: {m.detail}", highlight=False)
+            if m.other_cpu_seconds > NOISY_SHARE * sum(m.seconds) * (os.cpu_count() or 1):
+                console.print(
+                    f"[yellow]noisy[/]: other processes used {m.other_cpu_seconds:.1f} CPU s "
+                    f"during the {sum(m.seconds):.1f} s of {case}"
+                )
+        verdict = "[green]met[/]" if met else "[bold red]missed[/]"
+        scope = (
+            ""
+            if target_applies
+            else f" (the target is set for {TARGET_SIZE[0]} x {TARGET_SIZE[1]})"
+        )
+        console.print(
+            f"target: mesh check <= {TARGET_SECONDS:.0f} s: {verdict}, median "
+            f"{_fmt_seconds(check)} ({check / results[REFERENCE].median:.2f} x the bare import "
+            f"of {_fmt_seconds(results[REFERENCE].median)}; "
+            f"{_fmt_seconds(results['startup'].median)} of it is the CLI's imports){scope}"
+        )
+        profiled: dict[str, Any] | None = None
+        if profile or (profile is None and not met):
+            profiled = profile_summary(profile_check(project, env), console)
+
+    out = RESULTS / f"mesh-check-{domains}x{tables}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "P4-lite mesh check",
+                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "domains": domains,
+                "tables_per_domain": tables,
+                "contracts": contracts,
+                "repeat": repeat,
+                "seed": seed,
+                "project": str(project),
+                "mesh": summary,
+                "reference": REFERENCE,
+                "target_seconds": TARGET_SECONDS,
+                "target_size": list(TARGET_SIZE),
+                "target_met": met,
+                "machine": machine_info(),
+                "code": code_version(),
+                "cases": labels,
+                "results": {
+                    case: {**asdict(m), "ratio": m.median / results[REFERENCE].median}
+                    for case, m in results.items()
+                },
+                "verified": all(m.verified for m in results.values()),
+                "profile": profiled,
+                "wall_seconds": round(time.perf_counter() - started, 1),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    console.print(f"wrote {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+    return out
+
+
+def cli() -> None:
+    """Parse the command line and run the benchmark (or only profile one check)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--domains", type=int, default=50, help="domains (code locations)")
+    parser.add_argument("--tables", type=int, default=40, help="tables (contracts) per domain")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per case")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--profile",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="profile one mesh check run (default: only when it misses the target)",
+    )
+    parser.add_argument(
+        "--profile-only",
+        action="store_true",
+        help="instead: generate the mesh and profile one mesh check, measuring nothing",
+    )
+    args = parser.parse_args()
+    if args.profile_only:
+        project = ensure_project(args.domains, args.tables, args.seed)
+        with tempfile.TemporaryDirectory(prefix="mesh-bench-lake-") as lake:
+            env = environment(project, Path(lake))
+            profile_summary(profile_check(project, env), Console(width=160))
+    else:
+        main(args.domains, args.tables, args.repeat, seed=args.seed, profile=args.profile)
+
+
+if __name__ == "__main__":
+    cli()
