@@ -6,7 +6,7 @@ Example:
 
 from platform_lib.conventions import Layer, TableKey
 from platform_lib.errors import MeshError
-from platform_lib.lake.raw_ingest import CsvSource
+from platform_lib.lake.raw_ingest import CsvSource, JsonlSource
 from platform_lib.lake.writer import WriteMode
 from platform_lib.orchestration.domain import domain_definitions
 from platform_lib.orchestration.table_spec import Read, TableSpec, reads, table
@@ -14,6 +14,7 @@ from platform_lib.settings import MeshSettings, resolve_settings
 
 __all__ = [
     "CsvSource",
+    "JsonlSource",
     "Layer",
     "MeshError",
     "MeshSettings",

@@ -42,7 +42,7 @@ class SourceRecord:
 
     line_number: int
     raw_text: str
-    fields: tuple[str, ...] | None
+    fields: tuple[str | None, ...] | None
     error: str | None
 
 

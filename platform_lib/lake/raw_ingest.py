@@ -1,4 +1,5 @@
-"""The raw layer: landing files become an append-only Delta table, every record kept.
+"""The raw layer: landing files (CSV or JSON Lines) become an append-only Delta table, every record
+kept.
 
 A raw table holds the source's columns as text, exactly as they arrived, plus envelope columns:
 
@@ -14,6 +15,7 @@ not the declared one stops the whole ingestion before anything is written.
 import datetime as dt
 import hashlib
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +24,8 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 from platform_lib.errors import MeshError
-from platform_lib.lake.csv_records import ParsedCsv, parse_csv
+from platform_lib.lake.csv_records import SourceRecord, parse_csv
+from platform_lib.lake.jsonl_records import parse_jsonl
 from platform_lib.lake.reader import read_arrow, table_exists
 from platform_lib.lake.writer import WriteMode, WriteResult, write_table
 
@@ -39,20 +42,53 @@ ENVELOPE_SCHEMA = pa.schema(
 )
 
 
-class CsvSource(BaseModel):
-    """A landing folder of CSV files with a fixed header, feeding one raw table."""
+class LandingSource(BaseModel, ABC):
+    """A landing folder of source files feeding one raw table."""
 
     model_config = ConfigDict(frozen=True)
 
     table: str = Field(description="Name of the raw table, e.g. 'transactions'.")
     folder: str = Field(description="Folder under the landing root, e.g. 'payments/transactions'.")
-    columns: tuple[str, ...] = Field(min_length=1, description="The header every file must have.")
-    pattern: str = Field(default="*.csv", description="Glob of the files to ingest.")
+    columns: tuple[str, ...] = Field(min_length=1, description="The fields of every record.")
+    pattern: str = Field(description="Glob of the files to ingest.")
     description: str = ""
 
     def arrow_schema(self) -> pa.Schema:
         """The raw table's schema: source columns as text, then the envelope."""
         return pa.schema([pa.field(c, pa.string()) for c in self.columns] + list(ENVELOPE_SCHEMA))
+
+    @abstractmethod
+    def records(self, content: bytes, path: Path) -> tuple[SourceRecord, ...]:
+        """Every record of one file; raises MeshError when the file as a whole is wrong."""
+
+
+class CsvSource(LandingSource):
+    """CSV files with a header line that must be exactly ``columns``."""
+
+    pattern: str = "*.csv"
+
+    def records(self, content: bytes, path: Path) -> tuple[SourceRecord, ...]:
+        """Every record after the header; a wrong header stops the ingestion."""
+        parsed = parse_csv(content)
+        if (parsed.header is not None or parsed.records) and parsed.header != self.columns:
+            found = ",".join(parsed.header) if parsed.header is not None else "an unreadable line"
+            raise MeshError(
+                f"landing file {path} has header {found!r}, expected {','.join(self.columns)!r}",
+                fix="fix the file's first line (or declare the source's columns to match); "
+                "nothing was ingested",
+            )
+        return parsed.records
+
+
+class JsonlSource(LandingSource):
+    """JSON Lines files: one object per line with (some of) the declared ``columns`` as fields."""
+
+    pattern: str = "*.jsonl"
+
+    def records(self, content: bytes, path: Path) -> tuple[SourceRecord, ...]:
+        """Every non-empty line; a line that is not a declared object is kept with its error."""
+        del path
+        return parse_jsonl(content, self.columns)
 
 
 @dataclass(frozen=True)
@@ -70,11 +106,14 @@ class IngestResult:
     """The rows appended (empty when nothing was new)."""
 
 
-def ingest_csv_folder(source: CsvSource, landing_root: Path, table_uri: str) -> IngestResult:
+def ingest_landing_folder(
+    source: LandingSource, landing_root: Path, table_uri: str
+) -> IngestResult:
     """Append every not-yet-ingested file of ``source`` to the raw table at ``table_uri``.
 
     Raises:
-        MeshError: The landing folder is missing or unreadable, or a file's header is wrong.
+        MeshError: The landing folder is missing or unreadable, or a file is wrong as a whole
+            (a CSV file's header).
             Nothing is written in that case.
     """
     folder = landing_root / source.folder
@@ -92,9 +131,8 @@ def ingest_csv_folder(source: CsvSource, landing_root: Path, table_uri: str) -> 
         if (name, digest) in already:
             skipped.append(name)
             continue
-        parsed = parse_csv(content)
-        _check_header(parsed, source, path)
-        batches.append(_records_table(parsed, source, name, digest, batch_id, ingested_at))
+        records = source.records(content, path)
+        batches.append(_records_table(records, source, name, digest, batch_id, ingested_at))
         new_files.append(name)
     if not batches and table_exists(table_uri):
         return IngestResult(
@@ -154,27 +192,14 @@ def _ingested_files(table_uri: str) -> set[tuple[str, str]]:
     return {tuple(p.split("\x00", 1)) for p in pairs.to_pylist()}
 
 
-def _check_header(parsed: ParsedCsv, source: CsvSource, path: Path) -> None:
-    if parsed.header is None and not parsed.records:
-        return
-    if parsed.header != source.columns:
-        found = ",".join(parsed.header) if parsed.header is not None else "an unreadable line"
-        raise MeshError(
-            f"landing file {path} has header {found!r}, expected {','.join(source.columns)!r}",
-            fix="fix the file's first line (or declare the source's columns to match); "
-            "nothing was ingested",
-        )
-
-
 def _records_table(
-    parsed: ParsedCsv,
-    source: CsvSource,
+    records: tuple[SourceRecord, ...],
+    source: LandingSource,
     name: str,
     digest: str,
     batch_id: str,
     ingested_at: dt.datetime,
 ) -> pa.Table:
-    records = parsed.records
     count = len(records)
     columns: dict[str, list[str | None]] = {c: [] for c in source.columns}
     for record in records:

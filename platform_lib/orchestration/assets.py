@@ -31,7 +31,7 @@ from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import DELTA_KIND, Layer, TableKey, standard_tags
 from platform_lib.errors import MeshError
 from platform_lib.lake.publish import publish
-from platform_lib.lake.raw_ingest import CsvSource, ingest_csv_folder
+from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
 from platform_lib.lake.sql import register_input
 from platform_lib.orchestration.metadata import (
@@ -108,7 +108,7 @@ def table_asset(spec: TableSpec, domain: str, contract: TableContract) -> Assets
     return _materialize
 
 
-def raw_asset(source: CsvSource, domain: str, contract: TableContract) -> AssetsDefinition:
+def raw_asset(source: LandingSource, domain: str, contract: TableContract) -> AssetsDefinition:
     """The Dagster asset ingesting a landing source into its append-only raw table.
 
     Raw keeps every record, so the contract's rules only observe: their checks warn, never block.
@@ -132,7 +132,7 @@ def raw_asset(source: CsvSource, domain: str, contract: TableContract) -> Assets
     def _ingest() -> MaterializeResult:
         settings = resolve_settings()
         uri = key.uri(settings)
-        result = ingest_csv_folder(source, settings.landing_root, uri)
+        result = ingest_landing_folder(source, settings.landing_root, uri)
         state = table_state(uri)
         if state is None:
             raise Failure(description=f"{key}: the raw table at {uri} was not written")
@@ -207,7 +207,7 @@ def _freshness(contract: TableContract) -> FreshnessPolicy | None:
     return FreshnessPolicy.time_window(fail_window=contract.freshness)
 
 
-def _check_raw_contract(source: CsvSource, contract: TableContract) -> None:
+def _check_raw_contract(source: LandingSource, contract: TableContract) -> None:
     expected = [(f.name, f.type) for f in source.arrow_schema()]
     declared = [(c.name, c.type_name) for c in contract.columns]
     if [name for name, _ in expected] != [name for name, _ in declared]:

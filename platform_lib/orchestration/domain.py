@@ -8,7 +8,7 @@ from dagster_duckdb import DuckDBResource
 from platform_lib.contracts.registry import ContractRegistry, project_registry
 from platform_lib.conventions import Layer, TableKey, check_name
 from platform_lib.errors import MeshError
-from platform_lib.lake.raw_ingest import CsvSource
+from platform_lib.lake.raw_ingest import LandingSource
 from platform_lib.orchestration.assets import DUCKDB_RESOURCE, raw_asset, table_asset
 from platform_lib.orchestration.table_spec import TableSpec
 from platform_lib.settings import resolve_settings
@@ -18,7 +18,7 @@ def domain_definitions(
     domain: str,
     *,
     tables: Sequence[TableSpec] = (),
-    sources: Sequence[CsvSource] = (),
+    sources: Sequence[LandingSource] = (),
     contracts: ContractRegistry | None = None,
 ) -> Definitions:
     """The Dagster definitions of one domain, with the mesh's conventions and contracts applied.

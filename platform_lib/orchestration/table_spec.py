@@ -132,7 +132,8 @@ def table(
         if layer is Layer.RAW:
             raise MeshError(
                 f"table {table_name!r} is declared in the raw layer",
-                fix="declare raw tables as landing sources (CsvSource); raw is platform-owned",
+                fix="declare raw tables as landing sources (CsvSource, JsonlSource): raw is the "
+                "platform's",
             )
         declared = dict(reads or {})
         _check_parameters(compute, table_name, declared)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from platform_lib.errors import MeshError
-from platform_lib.lake.raw_ingest import CsvSource, ingest_csv_folder
+from platform_lib.lake.raw_ingest import CsvSource, JsonlSource, ingest_landing_folder
 from platform_lib.lake.reader import read_arrow, table_state
 
 SOURCE = CsvSource(table="things", folder="d/things", columns=("id", "name"))
@@ -21,7 +21,7 @@ def test_every_record_is_kept_with_its_envelope(tmp_path: Path) -> None:
     landing, uri = tmp_path / "landing", str(tmp_path / "raw")
     land(landing, "a.csv", b'id,name\r\n1,one\r\n2,"two\r\nlines"\r\n3\r\n\xff,x\r\n4,f\x00ur\r\n')
 
-    result = ingest_csv_folder(SOURCE, landing, uri)
+    result = ingest_landing_folder(SOURCE, landing, uri)
 
     table = read_arrow(uri).sort_by("_line_number")
     assert result.records == table.num_rows == 5
@@ -37,11 +37,11 @@ def test_every_record_is_kept_with_its_envelope(tmp_path: Path) -> None:
 def test_reingesting_adds_nothing_and_new_files_are_appended(tmp_path: Path) -> None:
     landing, uri = tmp_path / "landing", str(tmp_path / "raw")
     land(landing, "a.csv", b"id,name\n1,one\n")
-    ingest_csv_folder(SOURCE, landing, uri)
+    ingest_landing_folder(SOURCE, landing, uri)
 
-    again = ingest_csv_folder(SOURCE, landing, uri)
+    again = ingest_landing_folder(SOURCE, landing, uri)
     land(landing, "b.csv", b"id,name\n2,two\n3,three\n")
-    more = ingest_csv_folder(SOURCE, landing, uri)
+    more = ingest_landing_folder(SOURCE, landing, uri)
 
     assert again.records == 0 and again.files_skipped == ("d/things/a.csv",)
     assert more.files_ingested == ("d/things/b.csv",)
@@ -54,13 +54,13 @@ def test_a_wrong_header_names_the_file_and_writes_nothing(tmp_path: Path) -> Non
     land(landing, "b.csv", b"id,nom\n2,deux\n")
 
     with pytest.raises(MeshError, match=r"b\.csv has header 'id,nom', expected 'id,name'"):
-        ingest_csv_folder(SOURCE, landing, uri)
+        ingest_landing_folder(SOURCE, landing, uri)
     assert table_state(uri) is None
 
 
 def test_a_missing_landing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(MeshError, match=r"landing folder .* does not exist") as error:
-        ingest_csv_folder(SOURCE, tmp_path / "nowhere", str(tmp_path / "raw"))
+        ingest_landing_folder(SOURCE, tmp_path / "nowhere", str(tmp_path / "raw"))
     assert "MESH_LANDING_ROOT" in error.value.fix
 
 
@@ -68,6 +68,31 @@ def test_an_empty_landing_folder_creates_an_empty_readable_table(tmp_path: Path)
     landing, uri = tmp_path / "landing", str(tmp_path / "raw")
     (landing / "d" / "things").mkdir(parents=True)
 
-    ingest_csv_folder(SOURCE, landing, uri)
+    ingest_landing_folder(SOURCE, landing, uri)
 
     assert read_arrow(uri).schema == SOURCE.arrow_schema()
+
+
+JSONL = JsonlSource(table="things", folder="d/things", columns=("id", "name"))
+
+
+def test_jsonl_lines_are_kept_parsed_or_with_their_error(tmp_path: Path) -> None:
+    landing, uri = tmp_path / "landing", str(tmp_path / "raw")
+    land(
+        landing,
+        "a.jsonl",
+        b'{"id": 1, "name": "one"}\r\n\n{"id": 2}\n[1, 2]\n{"id": 3, "x": 1}\n{oops\n'
+        b'{"id": "\xff"}\n',
+    )
+
+    result = ingest_landing_folder(JSONL, landing, uri)
+
+    rows = read_arrow(uri).sort_by("_line_number").to_pylist()
+    assert result.records == 6 and result.unparseable == 4
+    assert [(r["id"], r["name"]) for r in rows[:2]] == [("1", "one"), ("2", None)]
+    assert [r["_line_number"] for r in rows] == [1, 3, 4, 5, 6, 7]
+    errors = [r["_parse_error"] for r in rows[2:]]
+    assert errors[0] == "expected a JSON object, found list"
+    assert errors[1] == "unexpected field(s) x"
+    assert errors[2].startswith("invalid JSON")
+    assert errors[3].startswith("undecodable bytes")

@@ -1,0 +1,70 @@
+"""Split the bytes of a JSON Lines landing file into records, keeping every record.
+
+A record is a non-empty line holding one JSON object. A line that is not valid UTF-8, holds a NUL
+byte, is not valid JSON, is not an object, or has a field the source does not declare is kept with
+``fields=None`` and the reason in ``error``. Declared fields missing from an object are null;
+scalar values are kept as text (``true``, ``12.50``), nested values as their JSON text.
+"""
+
+import json
+from collections.abc import Sequence
+
+from platform_lib.lake.csv_records import SourceRecord
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def parse_jsonl(data: bytes, columns: Sequence[str]) -> tuple[SourceRecord, ...]:
+    """Every non-empty line of ``data`` as a record with the declared ``columns``' values."""
+    records = []
+    declared = set(columns)
+    body = data.removeprefix(_BOM)
+    for index, raw_line in enumerate(body.split(b"\n"), start=1):
+        line = raw_line.removesuffix(b"\r")
+        if not line.strip():
+            continue
+        text = line.decode("utf-8", errors="backslashreplace")
+        error = _byte_error(line)
+        values: tuple[str | None, ...] | None = None
+        if error is None:
+            values, error = _fields(text, columns, declared)
+        records.append(SourceRecord(line_number=index, raw_text=text, fields=values, error=error))
+    return tuple(records)
+
+
+def _byte_error(line: bytes) -> str | None:
+    nul = line.find(b"\x00")
+    if nul >= 0:
+        return f"stray NUL byte at byte {nul}"
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"undecodable bytes (not UTF-8) at byte {error.start}"
+    return None
+
+
+def _fields(
+    text: str, columns: Sequence[str], declared: set[str]
+) -> tuple[tuple[str | None, ...] | None, str | None]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        return None, f"invalid JSON: {error.msg} at column {error.colno}"
+    if not isinstance(document, dict):
+        return None, f"expected a JSON object, found {type(document).__name__}"
+    unexpected = sorted(set(document) - declared)
+    if unexpected:
+        return None, f"unexpected field(s) {', '.join(unexpected)}"
+    return tuple(_text(document.get(column)) for column in columns), None
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
