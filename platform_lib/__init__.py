@@ -8,7 +8,7 @@ from platform_lib.conventions import Layer, TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.raw_ingest import CsvSource, JsonlSource
 from platform_lib.lake.writer import WriteMode
-from platform_lib.orchestration.domain import domain_definitions
+from platform_lib.orchestration.domain import domain_definitions, package_definitions
 from platform_lib.orchestration.table_spec import Read, TableSpec, reads, table
 from platform_lib.settings import MeshSettings, resolve_settings
 
@@ -23,6 +23,7 @@ __all__ = [
     "TableSpec",
     "WriteMode",
     "domain_definitions",
+    "package_definitions",
     "reads",
     "resolve_settings",
     "table",

@@ -9,7 +9,7 @@ import warnings
 
 import typer
 
-from platform_lib.cli import check, contracts, materialize, tables, test, ui
+from platform_lib.cli import catalog, check, contracts, materialize, new, tables, test, ui
 from platform_lib.cli.output import console as make_console
 from platform_lib.errors import MeshError
 
@@ -20,12 +20,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("catalog")(catalog.catalog)
 app.command("check")(check.check)
 app.command("materialize")(materialize.materialize)
 app.command("tables")(tables.tables)
 app.command("test")(test.test)
 app.command("ui")(ui.ui)
 app.add_typer(contracts.app, name="contracts")
+app.add_typer(new.app, name="new")
 
 USER_ERROR_EXIT = 2
 

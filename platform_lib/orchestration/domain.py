@@ -1,5 +1,7 @@
 """One call builds a domain's code location: ``defs = domain_definitions(...)``."""
 
+import importlib
+import pkgutil
 from collections.abc import Sequence
 
 from dagster import Definitions
@@ -59,3 +61,30 @@ def _check_unique_keys(domain: str, keys: Sequence[TableKey]) -> None:
                 fix="give each table of a layer its own name",
             )
         seen.add(key)
+
+
+def package_definitions(package: str, *, contracts: ContractRegistry | None = None) -> Definitions:
+    """The definitions of the domain whose code is the package ``package`` (``domains.<name>``).
+
+    Every landing source and ``@table`` declared at the top level of the package's modules is
+    collected, so adding a table is adding a module (what ``mesh new table`` does).
+
+    Example:
+        >>> defs = package_definitions(__package__)  # in domains/shipping/definitions.py
+    """
+    domain = package.rsplit(".", 1)[-1]
+    sources: dict[str, LandingSource] = {}
+    tables: dict[str, TableSpec] = {}
+    root = importlib.import_module(package)
+    for module_info in sorted(pkgutil.iter_modules(root.__path__), key=lambda m: m.name):
+        if module_info.name in {"definitions", "tests"} or module_info.ispkg:
+            continue
+        module = importlib.import_module(f"{package}.{module_info.name}")
+        for value in vars(module).values():
+            if isinstance(value, LandingSource):
+                sources[value.table] = value
+            elif isinstance(value, TableSpec):
+                tables[f"{value.layer.value}/{value.name}"] = value
+    return domain_definitions(
+        domain, sources=list(sources.values()), tables=list(tables.values()), contracts=contracts
+    )

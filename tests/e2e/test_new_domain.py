@@ -1,0 +1,120 @@
+"""``mesh new``: a scaffolded domain materialises, passes ``mesh check`` and lint, untouched."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT, MeshEnv
+
+BIN = Path(sys.executable).parent
+COPIED = (
+    "platform_lib",
+    "domains",
+    "contracts",
+    "data",
+    "tests",
+    "workspace.yaml",
+    "pyproject.toml",
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A scratch copy of the project (code, contracts, landing data, tests)."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in COPIED:
+        source = PROJECT_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, copy / name)
+    return copy
+
+
+def mesh(project: Path, env: MeshEnv, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "mesh"), *args],
+        cwd=project,
+        env={
+            **env.environ(),
+            "PYTHONPATH": str(project),
+            "MESH_LANDING_ROOT": str(project / "data" / "landing"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_new_domain_works_without_editing_a_file(project: Path, mesh_env: MeshEnv) -> None:
+    created = mesh(project, mesh_env, "new", "domain", "shipping", "--owner", "team:shipping")
+    assert created.returncode == 0, created.stderr
+
+    checked = mesh(project, mesh_env, "check")
+    materialized = mesh(project, mesh_env, "materialize", "--domain", "shipping")
+    lint = subprocess.run(
+        [str(BIN / "ruff"), "check", "domains/shipping", "tests/domains"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    formatted = subprocess.run(
+        [str(BIN / "ruff"), "format", "--check", "domains/shipping", "tests/domains"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+
+    assert checked.returncode == 0, checked.stdout
+    assert "4 location(s)" in checked.stdout
+    assert materialized.returncode == 0, materialized.stdout
+    assert "shipping/curated/events" in materialized.stdout
+    assert lint.returncode == 0 and formatted.returncode == 0, lint.stdout + formatted.stdout
+    assert "domains.shipping.definitions" in (project / "workspace.yaml").read_text()
+    assert (project / "tests" / "domains" / "test_shipping.py").is_file()
+
+
+def test_new_refuses_to_overwrite_and_rejects_bad_names(project: Path, mesh_env: MeshEnv) -> None:
+    dry = mesh(project, mesh_env, "new", "domain", "payments_two", "--owner", "team:p", "--dry-run")
+    taken = mesh(project, mesh_env, "new", "domain", "payments", "--owner", "team:payments")
+    bad = mesh(project, mesh_env, "new", "domain", "Shipping-EU", "--owner", "team:x")
+    no_team = mesh(project, mesh_env, "new", "domain", "parcels", "--owner", "parcels")
+
+    assert dry.returncode == 0 and "would create domains/payments_two/definitions.py" in dry.stdout
+    assert not (project / "domains" / "payments_two").exists()
+    assert taken.returncode == 2 and "domain 'payments' already exists" in taken.stderr
+    assert bad.returncode == 2 and "domain name 'Shipping-EU' is not valid" in bad.stderr
+    assert no_team.returncode == 2 and "owner 'parcels' is not a team" in no_team.stderr
+    assert "Traceback" not in taken.stderr + bad.stderr + no_team.stderr
+
+
+def test_a_jsonl_domain_and_a_new_table(project: Path, mesh_env: MeshEnv) -> None:
+    assert (
+        mesh(
+            project,
+            mesh_env,
+            "new",
+            "domain",
+            "tracking",
+            "--owner",
+            "team:tracking",
+            "--source",
+            "jsonl",
+        ).returncode
+        == 0
+    )
+    table = mesh(project, mesh_env, "new", "table", "tracking", "daily_events")
+    again = mesh(project, mesh_env, "new", "table", "tracking", "daily_events")
+
+    materialized = mesh(project, mesh_env, "materialize", "--domain", "tracking")
+
+    assert table.returncode == 0, table.stderr
+    assert again.returncode == 2 and "refusing to overwrite" in again.stderr
+    assert materialized.returncode == 0, materialized.stdout
+    assert "tracking/product/daily_events" in materialized.stdout
+    assert os.path.exists(project / "data" / "landing" / "tracking" / "events" / "sample.jsonl")
