@@ -504,6 +504,16 @@ class _Compiler:
     ) -> Rule | None:
         valid = arguments.get("validValues")
         pattern = arguments.get("pattern")
+        booleans = [v for v in valid or () if isinstance(v, bool)]
+        if booleans:
+            self.issue(
+                (*path, "arguments", "validValues"),
+                "metric-arguments",
+                f"validValues holds the boolean(s) {booleans}: YAML reads unquoted NO, yes, on "
+                "or off as booleans",
+                'quote the values, e.g. [SE, "NO", DK]',
+            )
+            return None
         if not valid and not pattern:
             self.issue(
                 (*path, "arguments"),

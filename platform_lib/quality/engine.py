@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
@@ -79,7 +80,8 @@ def validate_batch(batch: pa.Table, contract: TableContract) -> CheckedBatch:
             VIOLATIONS_COLUMN, pa.array([], pa.list_(pa.string()))
         )
         return _checked(contract, valid, rejected, batch.num_rows, Counter(), Counter(counts))
-    indexed = batch.append_column(_ROW, pa.array(range(batch.num_rows), pa.int64()))
+    row_index = pl.int_range(batch.num_rows, dtype=pl.Int64, eager=True).to_arrow()
+    indexed = batch.append_column(_ROW, row_index)
     try:
         flagged = _flag_rows(indexed, contract)
     except duckdb.Error as error:  # a column DuckDB cannot even try to cast
@@ -195,6 +197,7 @@ def _flag_rows(indexed: pa.Table, contract: TableContract) -> pa.Table:
         f"FROM typed ORDER BY {_ROW}"
     )
     with duckdb.connect(":memory:") as connection:
+        connection.execute("SET enable_progress_bar = false")
         connection.register(_BATCH, indexed)
         return connection.execute(sql, params).to_arrow_table()
 

@@ -81,6 +81,18 @@ def _polars_type(type_name: str) -> pl.DataType | None:
     }.get(column_type.name)
 
 
+def _duplicates(column: pl.Expr) -> pl.Expr:
+    """Non-null values that repeat an earlier one. Distinct hashes prove distinct values (equal
+    values always hash alike), so the exact, costlier count runs only when hashes collide."""
+    present = column.drop_nulls()
+    hashes_distinct = present.hash().n_unique() == present.len()
+    return (
+        pl.when(hashes_distinct)
+        .then(pl.lit(0, pl.UInt32))
+        .otherwise(present.len() - present.n_unique())
+    )
+
+
 def _breakers(rule: RowRule) -> pl.Expr | None:
     column = pl.col(rule.column)
     present = column.is_not_null()
@@ -93,7 +105,7 @@ def _breakers(rule: RowRule) -> pl.Expr | None:
                 missing = missing | column.cast(pl.String).is_in(list(rule.missing_values))
             return missing.sum()
         case Unique():
-            return column.count() - column.drop_nulls().n_unique()
+            return _duplicates(column)
         case AcceptedValues():
             return (present & ~column.cast(pl.String).is_in(list(rule.values))).sum()
         case Pattern():
@@ -126,7 +138,7 @@ def _metric_hits(rule: MetricThreshold) -> pl.Expr:
             missing = list(rule.missing_values or ("",))
             return (column.is_null() | column.cast(pl.String).is_in(missing)).sum()
         case "duplicateValues":
-            return column.count() - column.drop_nulls().n_unique()
+            return _duplicates(column)
         case "invalidValues":
             text = column.cast(pl.String)
             if rule.valid_values:

@@ -6,10 +6,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from platform_lib.contracts.loader import load_contract
 from platform_lib.contracts.model import TableContract
 from platform_lib.quality.engine import VIOLATIONS_COLUMN, validate_batch
 from platform_lib.quality.fast_path import count_breakers
-from tests.conftest import contract_for
+from tests.conftest import contract_for, write_contract
 
 ORDERS = """schema:
   - name: orders
@@ -186,3 +187,24 @@ def test_the_aggregate_pass_counts_what_the_per_row_pass_finds(orders: TableCont
     assert counts is not None
     for rule in orders.row_rules:
         assert counts[rule.id] == per_row[rule.id], rule.id
+
+
+def test_an_unquoted_no_in_valid_values_is_a_finding_not_a_silent_false(tmp_path: Path) -> None:
+    path = write_contract(
+        tmp_path,
+        "shop/curated/countries",
+        """schema:
+  - name: countries
+    properties:
+      - name: code
+        logicalType: string
+        physicalType: string
+        quality:
+          - {id: code_known, metric: invalidValues, arguments: {validValues: [SE, NO]}, mustBe: 0}
+""",
+    )
+
+    findings = load_contract(path).findings
+
+    assert [f.rule_id for f in findings] == ["metric-arguments"]
+    assert "quote the values" in findings[0].fix
