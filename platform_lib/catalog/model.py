@@ -17,13 +17,13 @@ from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, DagsterInstance
 from deltalake import DeltaTable
 from pydantic import BaseModel, ConfigDict, Field
 
-from platform_lib.cli.tables import TableListing, list_tables
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.registry import project_registry
 from platform_lib.conventions import TableKey
 from platform_lib.governance.mesh_model import DeclaredRead, load_model
 from platform_lib.lake.reader import open_dataset, table_exists
 from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
+from platform_lib.orchestration.table_listing import TableListing, list_tables
 from platform_lib.settings import MeshSettings, resolve_settings
 
 INSTANCE_CONFIG_FILE = "dagster.yaml"

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from platform_lib.cli.contracts_infer import infer
 from platform_lib.contracts.findings import Finding, FindingLevel
 from platform_lib.contracts.loader import CONTRACT_GLOB, ContractLoad, contract_files, load_contract
 from platform_lib.errors import MeshError
@@ -17,6 +18,7 @@ app = typer.Typer(
     help="Check data contracts (ODCS v3 files, one per published table).",
     no_args_is_help=True,
 )
+app.command("infer")(infer)
 
 _HEADERS = {
     FindingLevel.STANDARD: "standard: not valid ODCS",
