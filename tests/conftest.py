@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,9 @@ class MeshEnv:
 
 def make_mesh_env(root: Path, monkeypatch: pytest.MonkeyPatch) -> MeshEnv:
     landing = root / "landing"
+    # Every domain's landing files (a domain added with `mesh new` brings its sample), then the
+    # demo payments files regenerated in place to learn their record counts.
+    shutil.copytree(PROJECT_ROOT / "data" / "landing", landing)
     demo = load_demo_generator().write_demo_landing(landing / "payments" / "transactions")
     home = root / "dagster_home"
     home.mkdir()

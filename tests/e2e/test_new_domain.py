@@ -52,31 +52,34 @@ def mesh(project: Path, env: MeshEnv, *args: str) -> subprocess.CompletedProcess
 
 
 def test_a_new_domain_works_without_editing_a_file(project: Path, mesh_env: MeshEnv) -> None:
-    created = mesh(project, mesh_env, "new", "domain", "shipping", "--owner", "team:shipping")
+    locations = (project / "workspace.yaml").read_text().count("python_module:")
+    created = mesh(
+        project, mesh_env, "new", "domain", "scaffold_probe", "--owner", "team:scaffold_probe"
+    )
     assert created.returncode == 0, created.stderr
 
     checked = mesh(project, mesh_env, "check")
-    materialized = mesh(project, mesh_env, "materialize", "--domain", "shipping")
+    materialized = mesh(project, mesh_env, "materialize", "--domain", "scaffold_probe")
     lint = subprocess.run(
-        [str(BIN / "ruff"), "check", "domains/shipping", "tests/domains"],
+        [str(BIN / "ruff"), "check", "domains/scaffold_probe", "tests/domains"],
         cwd=project,
         capture_output=True,
         text=True,
     )
     formatted = subprocess.run(
-        [str(BIN / "ruff"), "format", "--check", "domains/shipping", "tests/domains"],
+        [str(BIN / "ruff"), "format", "--check", "domains/scaffold_probe", "tests/domains"],
         cwd=project,
         capture_output=True,
         text=True,
     )
 
     assert checked.returncode == 0, checked.stdout
-    assert "4 location(s)" in checked.stdout
+    assert f"{locations + 1} location(s)" in checked.stdout
     assert materialized.returncode == 0, materialized.stdout
-    assert "shipping/curated/events" in materialized.stdout
+    assert "scaffold_probe/curated/events" in materialized.stdout
     assert lint.returncode == 0 and formatted.returncode == 0, lint.stdout + formatted.stdout
-    assert "domains.shipping.definitions" in (project / "workspace.yaml").read_text()
-    assert (project / "tests" / "domains" / "test_shipping.py").is_file()
+    assert "domains.scaffold_probe.definitions" in (project / "workspace.yaml").read_text()
+    assert (project / "tests" / "domains" / "test_scaffold_probe.py").is_file()
 
 
 def test_new_refuses_to_overwrite_and_rejects_bad_names(project: Path, mesh_env: MeshEnv) -> None:
@@ -100,21 +103,23 @@ def test_a_jsonl_domain_and_a_new_table(project: Path, mesh_env: MeshEnv) -> Non
             mesh_env,
             "new",
             "domain",
-            "tracking",
+            "scaffold_feed",
             "--owner",
-            "team:tracking",
+            "team:scaffold_feed",
             "--source",
             "jsonl",
         ).returncode
         == 0
     )
-    table = mesh(project, mesh_env, "new", "table", "tracking", "daily_events")
-    again = mesh(project, mesh_env, "new", "table", "tracking", "daily_events")
+    table = mesh(project, mesh_env, "new", "table", "scaffold_feed", "daily_events")
+    again = mesh(project, mesh_env, "new", "table", "scaffold_feed", "daily_events")
 
-    materialized = mesh(project, mesh_env, "materialize", "--domain", "tracking")
+    materialized = mesh(project, mesh_env, "materialize", "--domain", "scaffold_feed")
 
     assert table.returncode == 0, table.stderr
     assert again.returncode == 2 and "refusing to overwrite" in again.stderr
     assert materialized.returncode == 0, materialized.stdout
-    assert "tracking/product/daily_events" in materialized.stdout
-    assert os.path.exists(project / "data" / "landing" / "tracking" / "events" / "sample.jsonl")
+    assert "scaffold_feed/product/daily_events" in materialized.stdout
+    assert os.path.exists(
+        project / "data" / "landing" / "scaffold_feed" / "events" / "sample.jsonl"
+    )
