@@ -159,7 +159,7 @@ LANDING = PROJECT_ROOT / "data" / "landing" / DOMAIN
 
 
 def test_sample_rows_are_published_or_quarantined(mesh_env: MeshEnv) -> None:
-    shutil.copytree(LANDING, mesh_env.landing / DOMAIN)
+    shutil.copytree(LANDING, mesh_env.landing / DOMAIN, dirs_exist_ok=True)
     graph = load_mesh(PROJECT_ROOT)
 
     report = materialize_mesh(graph, graph.select(domains=[DOMAIN]), instance_for(mesh_env))
