@@ -6,6 +6,7 @@ valid ODCS (``standard``), and only then compile it against this platform's conv
 nearest enclosing field that has a line.
 """
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -100,6 +101,17 @@ def load_contract(path: Path, *, external: bool = False) -> ContractLoad:
         >>> load.ok, [finding.render() for finding in load.findings]
         (True, [])
     """
+    try:
+        stat = path.stat()
+    except OSError:
+        return _load(read_yaml(path), path, external)
+    return _load_cached(path, stat.st_mtime_ns, stat.st_size, external)
+
+
+@functools.lru_cache(maxsize=8192)
+def _load_cached(path: Path, mtime_ns: int, size: int, external: bool) -> ContractLoad:
+    """One load per file version and process: the registry and ``mesh check`` share it."""
+    del mtime_ns, size  # part of the cache key only
     return _load(read_yaml(path), path, external)
 
 
