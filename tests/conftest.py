@@ -3,7 +3,9 @@
 import importlib.util
 import os
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -159,3 +161,22 @@ RAW_ENVELOPE = """      - name: _ingested_at
       - {name: _parse_error, logicalType: string, physicalType: string}
 """
 """The envelope columns every raw contract lists after the source's columns (YAML, indented)."""
+
+
+BIN = Path(sys.executable).parent
+"""The venv's scripts: ``mesh``, ``dagster``, ``ruff``."""
+
+
+def run_command(
+    args: Sequence[str], env: dict[str, str], *, cwd: Path = PROJECT_ROOT
+) -> subprocess.CompletedProcess[str]:
+    """Run one of the venv's commands (``["mesh", "tables"]``) as a user would, output captured."""
+    return subprocess.run(
+        [str(BIN / args[0]), *args[1:]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -4,6 +4,7 @@ A user's mistake (a :class:`MeshError`) is printed as one line with its fix and 
 an unexpected error keeps its traceback, since that one is ours.
 """
 
+import os
 import sys
 import warnings
 
@@ -41,4 +42,19 @@ def main() -> None:
         console = make_console(stderr=True)
         console.print(f"[bold red]error:[/] {error.message}", highlight=False, soft_wrap=True)
         console.print(f"  [bold]fix:[/] {error.fix}", highlight=False, soft_wrap=True)
-        sys.exit(USER_ERROR_EXIT)
+        _exit(USER_ERROR_EXIT)
+    except SystemExit as done:
+        _exit(done.code if isinstance(done.code, int) else 0 if done.code is None else 1)
+    _exit(0)
+
+
+def _exit(code: int) -> None:
+    """Leave with ``code`` once output is flushed, skipping interpreter teardown.
+
+    Native thread pools (Arrow, DuckDB, Delta) occasionally abort the process while Python tears
+    down after the work is done ("terminate called without an active exception", exit -6), which
+    would turn a successful command into a failure for CI. Every write is committed by then.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

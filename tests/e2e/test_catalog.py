@@ -5,7 +5,6 @@ read back as HTML, and rendered by a real headless Chromium (Debian's, which ``.
 import json
 import struct
 import subprocess
-import sys
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,9 +13,8 @@ import pytest
 
 from platform_lib.orchestration.mesh_graph import load_mesh
 from platform_lib.orchestration.mesh_run import materialize_mesh
-from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for
+from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, run_command
 
-BIN = Path(sys.executable).parent
 CHROMIUM = Path("/usr/bin/chromium")
 CURATED = "payments/curated/transactions"
 CURATED_PAGE = "payments__curated__transactions.html"
@@ -79,14 +77,7 @@ def parse(path: Path) -> Page:
 
 
 def mesh(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "mesh"), *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_command(["mesh", *args], env)
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, MeshEnv
+from tests.conftest import MeshEnv, run_command
 
-BIN = Path(sys.executable).parent
 DEMO_KEYS = {
     "payments/raw/transactions",
     "payments/curated/transactions",
@@ -20,14 +18,7 @@ DEMO_KEYS = {
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / args[0]), *args[1:]],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_command(args, env)
 
 
 def assert_user_error(result: subprocess.CompletedProcess[str], *expected: str) -> None:

@@ -2,16 +2,12 @@
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from tests.conftest import PROJECT_ROOT, MeshEnv, write_contract
-
-BIN = Path(sys.executable).parent
+from tests.conftest import BIN, MeshEnv, run_command, write_contract
 
 EXTERNAL = """apiVersion: v3.1.0
 kind: DataContract
@@ -34,14 +30,7 @@ schema:
 
 
 def mesh(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "mesh"), *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_command(["mesh", *args], env)
 
 
 def test_project_contracts_lint_clean(mesh_env: MeshEnv) -> None:

@@ -5,7 +5,6 @@ The ``mesh`` commands run as real subprocesses, side by side: each pays the inte
 """
 
 import subprocess
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,9 +23,8 @@ from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
 from platform_lib.orchestration.mesh_run import materialize_mesh
 from platform_lib.quality.contract_test import run_contract_test
 from platform_lib.quality.rules import AcceptedValues
-from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for
+from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, run_command
 
-BIN = Path(sys.executable).parent
 RAW = TableKey.parse("payments/raw/transactions")
 CURATED = TableKey.parse("payments/curated/transactions")
 SETTLEMENTS_V2 = TableKey.parse("payments/product/settlements_v2")
@@ -38,14 +36,7 @@ def mesh_all(
     """Run each ``mesh`` command line as a subprocess, side by side; results in order."""
 
     def run(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "mesh"), *args],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return run_command(["mesh", *args], env)
 
     with ThreadPoolExecutor() as pool:
         return list(pool.map(run, commands))

@@ -3,14 +3,12 @@
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, MeshEnv
+from tests.conftest import BIN, PROJECT_ROOT, MeshEnv, run_command
 
-BIN = Path(sys.executable).parent
 COPIED = (
     "platform_lib",
     "domains",
@@ -37,18 +35,12 @@ def project(tmp_path: Path) -> Path:
 
 
 def mesh(project: Path, env: MeshEnv, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "mesh"), *args],
-        cwd=project,
-        env={
-            **env.environ(),
-            "PYTHONPATH": str(project),
-            "MESH_LANDING_ROOT": str(project / "data" / "landing"),
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    environ = {
+        **env.environ(),
+        "PYTHONPATH": str(project),
+        "MESH_LANDING_ROOT": str(project / "data" / "landing"),
+    }
+    return run_command(["mesh", *args], environ, cwd=project)
 
 
 def test_a_new_domain_works_without_editing_a_file(project: Path, mesh_env: MeshEnv) -> None:
