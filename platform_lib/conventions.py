@@ -8,12 +8,15 @@ Every table of the mesh is named ``domain/layer/table``. That one name gives its
 
 import re
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from dagster import AssetKey
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from platform_lib.errors import MeshError
 from platform_lib.settings import MeshSettings
+
+if TYPE_CHECKING:
+    from dagster import AssetKey
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 QUARANTINE_SUFFIX = "__quarantine"
@@ -72,13 +75,15 @@ class TableKey(BaseModel):
         return cls(domain=domain, layer=Layer(layer), table=table)
 
     @classmethod
-    def from_asset_key(cls, key: AssetKey) -> "TableKey":
+    def from_asset_key(cls, key: "AssetKey") -> "TableKey":
         """The table behind a mesh asset key ``[domain, layer, table]``."""
         return cls.parse("/".join(key.path))
 
     @property
-    def asset_key(self) -> AssetKey:
+    def asset_key(self) -> "AssetKey":
         """The Dagster asset key ``[domain, layer, table]``."""
+        from dagster import AssetKey  # Dagster is imported only where keys meet it
+
         return AssetKey([self.domain, self.layer.value, self.table])
 
     def uri(self, settings: MeshSettings) -> str:

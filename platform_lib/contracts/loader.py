@@ -7,16 +7,24 @@ nearest enclosing field that has a line.
 """
 
 import functools
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from platform_lib.cache import code_fingerprint, digest, enclosing_project, project_cache
 from platform_lib.contracts.compile import compile_contract
 from platform_lib.contracts.findings import FieldPath, Finding, FindingLevel, Issue, field_path_text
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.standard import validate_standard
-from platform_lib.contracts.yaml_source import Position, YamlDocument, parse_yaml, read_yaml
+from platform_lib.contracts.yaml_source import (
+    Position,
+    YamlDocument,
+    parse_yaml,
+    parse_yaml_bytes,
+    read_yaml,
+)
 
 CONTRACT_GLOB = "*.odcs.yaml"
 """Contract files in a folder are found by this name pattern, at any depth."""
@@ -32,6 +40,8 @@ class ContractLoad(BaseModel):
     """None when the file is not valid ODCS or a convention error prevents compiling it."""
     findings: tuple[Finding, ...] = ()
     """Standard-level findings first, then convention-level ones, each in file order."""
+    content_digest: str = ""
+    """SHA-256 of the file's bytes (empty when the file could not be read)."""
 
     @property
     def standard_findings(self) -> tuple[Finding, ...]:
@@ -110,14 +120,36 @@ def load_contract(path: Path, *, external: bool = False) -> ContractLoad:
 
 @functools.lru_cache(maxsize=8192)
 def _load_cached(path: Path, mtime_ns: int, size: int, external: bool) -> ContractLoad:
-    """One load per file version and process: the registry and ``mesh check`` share it."""
-    del mtime_ns, size  # part of the cache key only
-    return _load(read_yaml(path), path, external)
+    """One load per file version and process, and across processes through the project cache.
+
+    The registry and ``mesh check`` share the in-process load; the on-disk one is keyed by the
+    file's path and bytes and the platform's code (see :mod:`platform_lib.cache`).
+    """
+    del mtime_ns, size  # part of the in-process key only
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return _load(read_yaml(path), path, external)
+    content = hashlib.sha256(raw).hexdigest()
+    project = enclosing_project(path.resolve().parent)
+    cache = project_cache(project, "contracts") if project is not None else None
+    key = digest(code_fingerprint(), str(path), str(external), content)
+    cached = cache.get(key) if cache is not None else None
+    if isinstance(cached, ContractLoad):
+        return cached
+    load = _load(parse_yaml_bytes(raw, path), path, external).model_copy(
+        update={"content_digest": content}
+    )
+    if cache is not None:
+        cache.put(key, load)
+    return load
 
 
 def load_contract_text(text: str, source: Path) -> ContractLoad:
     """Load a contract from its text (e.g. a file at a git revision), reported as ``source``."""
-    return _load(parse_yaml(text, source), source, False)
+    content = hashlib.sha256(text.encode()).hexdigest()
+    load = _load(parse_yaml(text, source), source, False)
+    return load.model_copy(update={"content_digest": content})
 
 
 def _load(document: YamlDocument, path: Path, external: bool) -> ContractLoad:

@@ -1,16 +1,34 @@
 """The contracts of a project, indexed by table: every published table has one."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
-from platform_lib.contracts.loader import load_contracts
+from platform_lib.contracts.loader import ContractLoad, load_contracts
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 
 CONTRACTS_FOLDER = "contracts"
 _SHOWN_FINDINGS = 5
+_consulted: ContextVar[set[TableKey] | None] = ContextVar("consulted", default=None)
+
+
+@contextmanager
+def consulted_keys() -> Iterator[set[TableKey]]:
+    """Collect the tables whose contract is asked for while the block runs.
+
+    ``mesh check`` uses it to learn which contracts a code location's import depended on, so a
+    cached result of that import is reused only while those contracts are unchanged.
+    """
+    keys: set[TableKey] = set()
+    token = _consulted.set(keys)
+    try:
+        yield keys
+    finally:
+        _consulted.reset(token)
 
 
 @dataclass(frozen=True)
@@ -35,10 +53,12 @@ class ContractRegistry:
 
     def get(self, key: TableKey) -> TableContract | None:
         """The contract of ``key``, if there is one."""
+        _note(key)
         return self.contracts.get(key)
 
     def require(self, key: TableKey) -> TableContract:
         """The contract of ``key``; a table without one cannot be published."""
+        _note(key)
         contract = self.contracts.get(key)
         if contract is None:
             path = f"{CONTRACTS_FOLDER}/{key.domain}/{key.layer.value}/{key.table}.odcs.yaml"
@@ -49,11 +69,21 @@ class ContractRegistry:
         return contract
 
 
+def _note(key: TableKey) -> None:
+    consulted = _consulted.get()
+    if consulted is not None:
+        consulted.add(key)
+
+
 def load_registry(folder: Path) -> ContractRegistry:
     """Load every contract under ``folder``; any finding makes it an error naming file:line."""
     if not folder.is_dir():
         return ContractRegistry({})
-    loads = load_contracts([folder])
+    return registry_of(load_contracts([folder]))
+
+
+def registry_of(loads: Sequence[ContractLoad]) -> ContractRegistry:
+    """The registry of ``loads``; any finding, or two contracts for one table, is an error."""
     findings = [finding for load in loads for finding in load.findings]
     if findings:
         shown = "; ".join(f.render() for f in findings[:_SHOWN_FINDINGS])

@@ -1,10 +1,11 @@
 """Is a document valid ODCS? Checked against the standard's own JSON schema, then its model.
 
 The JSON schema and the pydantic model both ship in the ``open-data-contract-standard`` package,
-so the platform checks exactly what the standard's tooling checks. All schema errors are
-collected (not just the first) and explained by ``schema_errors`` as ``odcs-schema`` issues. A
-document the schema accepts is then read by the package's model; what the model rejects becomes
-``odcs-model``.
+so the platform checks exactly what the standard's tooling checks. A compiled validator
+(``jsonschema-rs``) answers "valid or not" in tens of microseconds; only for a document it
+rejects does the reference implementation (``jsonschema``) collect every error (not just the
+first), which ``schema_errors`` explains as ``odcs-schema`` issues. A document the schema accepts
+is then read by the package's model; what the model rejects becomes ``odcs-model``.
 """
 
 import functools
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
+import jsonschema_rs
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from open_data_contract_standard.model import OpenDataContractStandard
@@ -37,6 +39,11 @@ def odcs_json_schema() -> dict[str, Any]:
     text = resources.files("open_data_contract_standard").joinpath("schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+@functools.cache
+def _fast_validator() -> jsonschema_rs.Validator:
+    return jsonschema_rs.validator_for(odcs_json_schema())
 
 
 @functools.cache
@@ -66,6 +73,8 @@ def validate_standard(document: dict[str, Any]) -> list[Issue]:
 
 def schema_issues(document: dict[str, Any]) -> list[Issue]:
     """Every error the ODCS JSON schema finds in ``document``, one issue each."""
+    if _fast_validator().is_valid(document):
+        return []
     errors = list(_validator().iter_errors(document))
     return explain_schema_errors(errors, odcs_json_schema())
 

@@ -48,8 +48,8 @@ class YamlDocument(BaseModel):
     findings: tuple[Finding, ...] = ()
 
 
-class _ContractLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without YAML 1.1 implicit timestamps."""
+class _ContractLoader(yaml.CSafeLoader):
+    """PyYAML's safe loader (on libyaml's parser) without YAML 1.1 implicit timestamps."""
 
 
 _ContractLoader.yaml_implicit_resolvers = {
@@ -279,10 +279,15 @@ def read_yaml(path: Path) -> YamlDocument:
             "check that the path names a readable file",
             Position(1, 1),
         )
-    text = _decode(raw, path)
+    return parse_yaml_bytes(raw, path)
+
+
+def parse_yaml_bytes(raw: bytes, source: Path) -> YamlDocument:
+    """Parse the bytes of ``source`` (UTF-8, a BOM allowed) into data and field positions."""
+    text = _decode(raw, source)
     if isinstance(text, YamlDocument):
         return text
-    return parse_yaml(text, path)
+    return parse_yaml(text, source)
 
 
 def parse_yaml(text: str, source: Path) -> YamlDocument:

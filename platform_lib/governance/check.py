@@ -10,15 +10,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from platform_lib.contracts.loader import load_contracts
+from platform_lib.cache import project_cache
+from platform_lib.contracts.loader import ContractLoad, load_contracts
 from platform_lib.contracts.model import Access, TableContract
-from platform_lib.contracts.registry import CONTRACTS_FOLDER
+from platform_lib.contracts.registry import CONTRACTS_FOLDER, registry_of
 from platform_lib.contracts.types import parse_column_type
 from platform_lib.conventions import Layer, TableKey
+from platform_lib.errors import MeshError
 from platform_lib.governance.baseline import load_baseline
 from platform_lib.governance.compatibility import compare_contracts, removed_table
 from platform_lib.governance.exemptions import EXEMPTIONS_FILE, apply_exemptions, load_exemptions
-from platform_lib.governance.mesh_model import MeshModel, MeshTable, load_model
+from platform_lib.governance.mesh_model import ContractState, MeshModel, MeshTable, load_model
 from platform_lib.governance.violations import Level, Violation
 
 READABLE_LAYERS = {
@@ -48,12 +50,24 @@ class CheckReport(BaseModel):
 
 
 def check_mesh(
-    project_root: Path, *, base: str | None = None, today: dt.date | None = None
+    project_root: Path,
+    *,
+    base: str | None = None,
+    today: dt.date | None = None,
+    use_cache: bool = True,
 ) -> CheckReport:
-    """Check the mesh of the project at ``project_root``; never raises for the mesh's problems."""
+    """Check the mesh of the project at ``project_root``; never raises for the mesh's problems.
+
+    Args:
+        project_root: The folder holding ``workspace.yaml`` and ``contracts/``.
+        base: A git revision to compare every contract with (breaking changes).
+        today: The date deprecations are judged at (default: today, UTC).
+        use_cache: Reuse the facts of code locations whose files and contracts did not change
+            since an earlier check (see :mod:`platform_lib.governance.mesh_model`).
+    """
     day = today or dt.datetime.now(dt.UTC).date()
     violations: list[Violation] = []
-    loads = load_contracts([project_root / CONTRACTS_FOLDER])
+    loads = load_contracts([(project_root / CONTRACTS_FOLDER).resolve()])
     contracts: dict[TableKey, TableContract] = {}
     for load in loads:
         for finding in load.findings:
@@ -69,7 +83,11 @@ def check_mesh(
             )
         if load.contract is not None:
             contracts[load.contract.key] = load.contract
-    model = load_model(project_root)
+    model = load_model(
+        project_root,
+        _contract_state(loads, contracts),
+        cache=project_cache(project_root, "locations") if use_cache else None,
+    )
     violations += model.problems
     violations += _table_rules(model, contracts)
     edges = 0
@@ -87,6 +105,22 @@ def check_mesh(
         contracts=len(contracts),
         consumer_edges=edges,
         base=base,
+    )
+
+
+def _contract_state(
+    loads: list[ContractLoad], contracts: dict[TableKey, TableContract]
+) -> ContractState:
+    try:
+        registry_of(loads)
+    except MeshError as error:
+        registry_error = f"{error.message} / {error.fix}"
+    else:
+        registry_error = ""
+    by_source = {load.source: load.content_digest for load in loads}
+    return ContractState(
+        registry_error=registry_error,
+        digests={key: by_source.get(contract.source, "") for key, contract in contracts.items()},
     )
 
 
@@ -298,38 +332,91 @@ def _consumer_rules(
 
 
 def _domain_cycles(model: MeshModel) -> list[Violation]:
+    """One ``domain-cycle`` error per group of domains that depend on each other.
+
+    The groups are the strongly connected components of the domain graph (linear time, so a mesh
+    of hundreds of domains costs nothing); each error names one cycle through its group.
+    """
     edges: dict[str, set[str]] = defaultdict(set)
     for table in model.tables.values():
         for upstream in table.upstream:
             if upstream.domain != table.key.domain:
                 edges[table.key.domain].add(upstream.domain)
     found: list[Violation] = []
-    reported: set[frozenset[str]] = set()
-
-    def visit(domain: str, path: list[str]) -> None:
-        for producer in sorted(edges[domain]):
-            if producer in path:
-                cycle = [*path[path.index(producer) :], producer]
-                members = frozenset(cycle)
-                if members not in reported:
-                    reported.add(members)
-                    found.append(
-                        _error(
-                            "domain-cycle",
-                            producer,
-                            " -> ".join(cycle),
-                            f"domains depend on each other in a cycle: "
-                            f"{' -> '.join(reversed(cycle))}",
-                            "move the shared logic into one domain, or publish a "
-                            "product the other reads",
-                        )
-                    )
-            elif len(path) < len(edges) + 1:
-                visit(producer, [*path, producer])
-
-    for domain in sorted(edges):
-        visit(domain, [domain])
+    for group in _strongly_connected(edges):
+        if len(group) < 2:
+            continue
+        cycle = _cycle_through(min(group), group, edges)
+        found.append(
+            _error(
+                "domain-cycle",
+                cycle[0],
+                " -> ".join(cycle),
+                f"domains depend on each other in a cycle: {' -> '.join(reversed(cycle))}",
+                "move the shared logic into one domain, or publish a product the other reads",
+            )
+        )
     return found
+
+
+def _strongly_connected(edges: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's strongly connected components of ``edges``, iteratively (no recursion limit)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, successors = work[-1]
+            successor = next(successors, None)
+            if successor is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    group: set[str] = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.add(member)
+                        if member == node:
+                            break
+                    groups.append(group)
+            elif successor not in index:
+                index[successor] = low[successor] = len(index)
+                stack.append(successor)
+                on_stack.add(successor)
+                work.append((successor, iter(sorted(edges.get(successor, ())))))
+            elif successor in on_stack:
+                low[node] = min(low[node], index[successor])
+    return groups
+
+
+def _cycle_through(start: str, group: set[str], edges: dict[str, set[str]]) -> list[str]:
+    """The shortest cycle from ``start`` back to itself inside ``group`` (breadth first)."""
+    came_from: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        following: list[str] = []
+        for node in frontier:
+            for successor in sorted(edges.get(node, ())):
+                if successor == start:
+                    path = [node]
+                    while path[-1] != start:
+                        path.append(came_from[path[-1]])
+                    return [*reversed(path), start]
+                if successor in group and successor not in came_from:
+                    came_from[successor] = node
+                    following.append(successor)
+        frontier = following
+    return [start]  # pragma: no cover - every member of a group of two or more is on a cycle
 
 
 def _against_base(

@@ -69,8 +69,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from platform_lib.contracts.model import Access, ColumnContract, TableContract
-from platform_lib.quality.engine import THRESHOLD_RULE
 from platform_lib.quality.rules import (
+    THRESHOLD_RULE,
     AcceptedValues,
     Comparison,
     MetricThreshold,

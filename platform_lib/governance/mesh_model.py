@@ -3,43 +3,34 @@
 Loaded in one process without a webserver. Unlike the runtime loader it never stops at the first
 problem: a location that fails to import, a key that breaks the layout or a key defined twice
 becomes a violation, and everything else is still checked.
+
+Importing a location (Dagster definitions for every table) is most of a check's cost, so its
+facts are cached (:mod:`platform_lib.cache`) under a key made of the location's source files and
+whether the project's contracts load, and reused only while every contract the import asked for
+is unchanged. A location whose package is not a folder of the project is always imported.
 """
 
-import importlib
-import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import AssetKey, Definitions
-
+from platform_lib.cache import ResultCache, code_fingerprint, digest
 from platform_lib.conventions import TableKey
-from platform_lib.errors import MeshError
+from platform_lib.governance.location_facts import DeclaredRead, LocationFacts, MeshTable
 from platform_lib.governance.violations import Level, Violation
-from platform_lib.orchestration.metadata import READS_METADATA
 from platform_lib.orchestration.workspace import read_workspace_modules
 
-
-@dataclass(frozen=True)
-class DeclaredRead:
-    """A consumer's declaration: the producer table, the major it accepts, the columns it reads."""
-
-    table: TableKey
-    major: int | None
-    columns: dict[str, str | None]
-    """Column -> the type the consumer expects (None: any)."""
+__all__ = ["ContractState", "DeclaredRead", "MeshModel", "MeshTable", "load_model"]
 
 
 @dataclass(frozen=True)
-class MeshTable:
-    """One materialisable asset of one location."""
+class ContractState:
+    """What a location's import can depend on among the project's contracts."""
 
-    key: TableKey
-    location: str
-    owners: tuple[str, ...]
-    upstream: tuple[TableKey, ...]
-    reads: tuple[DeclaredRead, ...]
-    declared_columns: dict[str, str] | None
-    """The asset's own ``dagster/column_schema`` (name -> type), if it declares one."""
+    registry_error: str
+    """The error building the contract registry raises ("" when it builds)."""
+    digests: dict[TableKey, str]
+    """Each table's contract, by the SHA-256 of its file."""
 
 
 @dataclass
@@ -51,62 +42,92 @@ class MeshModel:
     problems: list[Violation] = field(default_factory=list)
 
 
-def load_model(project_root: Path) -> MeshModel:
-    """Import every code location of ``workspace.yaml`` and collect its tables."""
+@dataclass(frozen=True)
+class _CachedFacts:
+    facts: LocationFacts
+    contracts: dict[TableKey, str | None]
+    """The digest of each consulted table's contract at import time (None: it had none)."""
+
+
+def load_model(
+    project_root: Path,
+    contracts: ContractState | None = None,
+    *,
+    cache: ResultCache | None = None,
+) -> MeshModel:
+    """Import every code location of ``workspace.yaml``.
+
+    Args:
+        project_root: The folder holding ``workspace.yaml``.
+        contracts: The state of the project's contracts; with ``cache``, a location whose files
+            and consulted contracts are unchanged is not imported again.
+        cache: Where location facts are kept between runs.
+    """
     model = MeshModel()
     for name, module_name in read_workspace_modules(project_root / "workspace.yaml"):
         model.locations.append(name)
-        defs = _import_location(model, name, module_name)
-        if defs is not None:
-            _collect(model, name, defs)
+        facts = _location_facts(project_root, name, module_name, contracts, cache)
+        _merge(model, name, facts)
     return model
 
 
-def _import_location(model: MeshModel, name: str, module_name: str) -> Definitions | None:
-    try:
-        module = importlib.import_module(module_name)
-    except MeshError as error:
-        model.problems.append(_location_problem(name, f"{module_name}: {error.message}", error.fix))
+def _location_facts(
+    project_root: Path,
+    name: str,
+    module_name: str,
+    contracts: ContractState | None,
+    cache: ResultCache | None,
+) -> LocationFacts:
+    sources = _source_digest(project_root, module_name) if cache and contracts else None
+    key = None
+    if cache is not None and contracts is not None and sources is not None:
+        key = digest(code_fingerprint(), name, module_name, sources, contracts.registry_error)
+        cached = cache.get(key)
+        if isinstance(cached, _CachedFacts) and all(
+            contracts.digests.get(table) == known for table, known in cached.contracts.items()
+        ):
+            return cached.facts
+    from platform_lib.governance.location_import import import_location  # Dagster: only here
+
+    first_import = module_name not in sys.modules
+    facts = import_location(name, module_name)
+    if cache is not None and contracts is not None and key is not None and first_import:
+        depends_on = {table: contracts.digests.get(table) for table in facts.consulted}
+        cache.put(key, _CachedFacts(facts=facts, contracts=depends_on))
+    return facts
+
+
+def _source_digest(project_root: Path, module_name: str) -> str | None:
+    """A digest of the files a location's import reads: its package and its parents' modules.
+
+    None when the module's package is not a folder under the project (then it is not cached).
+    """
+    parts = module_name.split(".")[:-1]
+    package = project_root.joinpath(*parts)
+    if not parts or not package.is_dir():
         return None
-    except Exception as error:  # a domain's own bug: report it, check the rest
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        model.problems.append(
-            _location_problem(
-                name,
-                f"{module_name} fails to import: {type(error).__name__}: {first}",
-                f"run `python -c 'import {module_name}'` and fix the error",
-            )
-        )
-        return None
-    defs = getattr(module, "defs", None)
-    if not isinstance(defs, Definitions):
-        model.problems.append(
-            _location_problem(
-                name,
-                f"{module_name} has no `defs` Definitions object",
-                "end definitions.py with `defs = domain_definitions(...)`",
-            )
-        )
-        return None
-    return defs
+    files = [
+        path
+        for path in package.rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and not any(p.startswith(".") for p in path.relative_to(package).parts)
+    ]
+    for depth in range(1, len(parts)):
+        files += sorted(project_root.joinpath(*parts[:depth]).glob("*.py"))
+    chunks: list[str | bytes] = []
+    for path in sorted(set(files)):
+        chunks += [str(path.relative_to(project_root)), path.read_bytes()]
+    return digest(*chunks)
 
 
-def _location_problem(name: str, message: str, fix: str) -> Violation:
-    return Violation(
-        rule_id="location-import",
-        level=Level.ERROR,
-        domain=name,
-        subject=name,
-        message=message,
-        fix=fix,
-    )
-
-
-def _collect(model: MeshModel, location: str, defs: Definitions) -> None:
-    graph = defs.resolve_asset_graph()
-    for asset_key in sorted(graph.materializable_asset_keys):
-        key = _parse(asset_key)
-        if key is not None and key in model.tables:
+def _merge(model: MeshModel, location: str, facts: LocationFacts) -> None:
+    model.problems.extend(facts.problems)
+    for asset_key in facts.foreign_keys:
+        model.problems.append(_layout_problem(location, asset_key))
+    for table in facts.tables:
+        key = table.key
+        if key in model.tables:
             model.problems.append(
                 Violation(
                     rule_id="key-ownership",
@@ -118,62 +139,18 @@ def _collect(model: MeshModel, location: str, defs: Definitions) -> None:
                     fix="a table belongs to one domain: remove it from the other location",
                 )
             )
-            continue
-        if key is None or key.domain != location:
-            model.problems.append(_layout_problem(location, asset_key))
-            continue
-        node = graph.get(asset_key)
-        metadata = node.metadata
-        model.tables[key] = MeshTable(
-            key=key,
-            location=location,
-            owners=tuple(node.owners),
-            upstream=tuple(
-                k for k in (_parse(parent) for parent in sorted(node.parent_keys)) if k is not None
-            ),
-            reads=_reads(metadata.get(READS_METADATA)),
-            declared_columns=_declared_columns(metadata.get("dagster/column_schema")),
-        )
+        elif key.domain != location:
+            model.problems.append(_layout_problem(location, str(key)))
+        else:
+            model.tables[key] = table
 
 
-def _layout_problem(location: str, asset_key: AssetKey) -> Violation:
+def _layout_problem(location: str, asset_key: str) -> Violation:
     return Violation(
         rule_id="key-layout",
         level=Level.ERROR,
         domain=location,
-        subject="/".join(asset_key.path),
-        message=f"asset key {asset_key.to_user_string()} is not "
-        f"[{location}, raw|curated|product, table]",
+        subject=asset_key,
+        message=f"asset key {asset_key} is not [{location}, raw|curated|product, table]",
         fix="declare tables through platform_lib (@table, CsvSource), which names them",
     )
-
-
-def _parse(asset_key: AssetKey) -> TableKey | None:
-    try:
-        return TableKey.from_asset_key(asset_key)
-    except (MeshError, ValueError):
-        return None
-
-
-def _reads(value: object) -> tuple[DeclaredRead, ...]:
-    raw = getattr(value, "value", value)
-    if isinstance(raw, str):
-        raw = json.loads(raw)
-    if not isinstance(raw, list):
-        return ()
-    return tuple(
-        DeclaredRead(
-            table=TableKey.parse(entry["table"]),
-            major=entry.get("major"),
-            columns=dict(entry.get("columns") or {}),
-        )
-        for entry in raw
-    )
-
-
-def _declared_columns(value: object) -> dict[str, str] | None:
-    schema = getattr(value, "value", value)
-    columns = getattr(schema, "columns", None)
-    if columns is None:
-        return None
-    return {column.name: column.type for column in columns}

@@ -3,11 +3,14 @@
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
-from dagster import Definitions
 
 from platform_lib.errors import MeshError
+
+if TYPE_CHECKING:
+    from dagster import Definitions
 
 WORKSPACE_FILE = "workspace.yaml"
 
@@ -18,7 +21,7 @@ class CodeLocation:
 
     name: str
     module: str
-    defs: Definitions
+    defs: "Definitions"
 
 
 def read_workspace_modules(workspace: Path) -> list[tuple[str, str]]:
@@ -48,6 +51,8 @@ def read_workspace_modules(workspace: Path) -> list[tuple[str, str]]:
 
 def load_workspace(workspace: Path) -> list[CodeLocation]:
     """Import every code location of ``workspace`` and return its Definitions."""
+    from dagster import Definitions  # reading the workspace file alone needs no Dagster
+
     locations = []
     for name, module_name in read_workspace_modules(workspace):
         module = importlib.import_module(module_name)

@@ -29,6 +29,8 @@ from platform_lib.lake.sql import quote_identifier
 from platform_lib.quality.fast_path import count_breakers
 from platform_lib.quality.results import RuleResult, ValidationResult
 from platform_lib.quality.rules import (
+    SCHEMA_RULE,
+    THRESHOLD_RULE,
     AcceptedValues,
     MetricThreshold,
     NotNull,
@@ -45,8 +47,6 @@ from platform_lib.quality.sql_rules import run_sql_rule
 
 VIOLATIONS_COLUMN = "violated_rules"
 LINEAGE_PREFIX = "_"
-SCHEMA_RULE = "schema"
-THRESHOLD_RULE = "quarantine_threshold"
 SAMPLE_SIZE = 5
 _ROW = "__mesh_row"
 _HITS = "__mesh_metric_hits"

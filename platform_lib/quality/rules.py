@@ -18,6 +18,10 @@ from platform_lib.contracts.findings import FieldPath
 
 CHECK_NAME_PATTERN = r"^[A-Za-z0-9_]+$"
 """Dagster check names allow letters, digits and underscores only."""
+SCHEMA_RULE = "schema"
+"""The check that the written columns and types are the contract's."""
+THRESHOLD_RULE = "quarantine_threshold"
+"""The check that the share of quarantined rows stays within the contract's threshold."""
 
 
 class Severity(StrEnum):

@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 from conftest import BASE_CONTRACT, CONTRACT_PATH, WriteContract
 
+from platform_lib.cache import CACHE_SWITCH
 from platform_lib.contracts.findings import Finding, FindingLevel, Issue
 from platform_lib.contracts.loader import (
     ContractLoad,
+    _load_cached,
     contract_files,
     load_contract,
     load_contracts,
@@ -194,3 +196,33 @@ def test_contract_load_splits_findings_by_level() -> None:
     assert (load.standard_findings, load.convention_findings) == ((standard,), (convention,))
     assert not load.ok
     assert not ContractLoad(source=CONTRACT_PATH, contract=None).ok
+
+
+def test_a_project_caches_each_contract_version_and_reloads_an_edited_one(
+    write_contract: WriteContract, tmp_path: Path
+) -> None:
+    (tmp_path / "workspace.yaml").write_text("load_from: []\n")
+    path = write_contract()
+    first = load_contract(path)
+    cached = list((tmp_path / ".mesh" / "cache" / "contracts").iterdir())
+    _load_cached.cache_clear()  # as a new process would start
+
+    again = load_contract(path)
+    write_contract(("required: true", "requried: true"))
+    edited = load_contract(path)
+
+    assert len(cached) == 1
+    assert again == first and again.ok
+    assert not edited.ok
+    assert edited.content_digest != first.content_digest
+    assert len(list((tmp_path / ".mesh" / "cache" / "contracts").iterdir())) == 2
+
+
+def test_the_cache_can_be_switched_off(
+    write_contract: WriteContract, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_SWITCH, "off")
+    (tmp_path / "workspace.yaml").write_text("load_from: []\n")
+
+    assert load_contract(write_contract()).ok
+    assert not (tmp_path / ".mesh").exists()

@@ -78,7 +78,7 @@ def test_merge_keys_are_expanded_without_duplicate_findings() -> None:
     ("text", "line", "column", "words"),
     [
         ("a: 1\nb: c: d\n", 2, 5, "mapping values are not allowed"),
-        ("a:\n  b: 1\n c: 2\n", 3, 2, "expected <block end>"),
+        ("a:\n  b: 1\n c: 2\n", 3, 2, "did not find expected key"),
         ("a: [1, 2\n", 2, 1, "flow sequence started at line 1"),
         ("a: 'open\n", 2, 1, "quoted scalar"),
         ("a: 1\n---\nb: 2\n", 2, 1, "single document"),

@@ -11,7 +11,7 @@ import pytest
 from conftest import WriteContract
 from typer.testing import CliRunner
 
-from platform_lib.cli.app import app
+from platform_lib.cli.app import build_app
 from platform_lib.errors import MeshError
 
 MESH = Path(sys.executable).parent / "mesh"
@@ -23,7 +23,7 @@ THREE_MISTAKES = (
 
 
 def lint(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["contracts", "lint", *args])
+    result = CliRunner().invoke(build_app(), ["contracts", "lint", *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.stdout
 
@@ -94,7 +94,7 @@ def test_without_paths_the_projects_contracts_folder_is_linted(
 
 
 def test_help_shows_an_example() -> None:
-    result = CliRunner().invoke(app, ["contracts", "lint", "--help"])
+    result = CliRunner().invoke(build_app(), ["contracts", "lint", "--help"])
     assert result.exit_code == 0
     assert "Example: mesh contracts lint" in result.stdout
 
@@ -121,6 +121,6 @@ def test_the_installed_command_reports_findings_and_missing_paths(
 
 
 def test_a_folder_without_contracts_is_a_user_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["contracts", "lint", str(tmp_path)])
+    result = CliRunner().invoke(build_app(), ["contracts", "lint", str(tmp_path)])
     assert isinstance(result.exception, MeshError)
     assert "no contract files" in result.exception.message
