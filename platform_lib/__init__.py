@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from platform_lib.conventions import Layer, TableKey
     from platform_lib.errors import MeshError
+    from platform_lib.lake.partitions import daily
     from platform_lib.lake.raw_ingest import CsvSource, JsonlSource
     from platform_lib.lake.writer import WriteMode
     from platform_lib.orchestration.domain import domain_definitions, package_definitions
@@ -29,6 +30,7 @@ _HOMES = {
     "TableKey": "platform_lib.conventions",
     "TableSpec": "platform_lib.orchestration.table_spec",
     "WriteMode": "platform_lib.lake.writer",
+    "daily": "platform_lib.lake.partitions",
     "domain_definitions": "platform_lib.orchestration.domain",
     "package_definitions": "platform_lib.orchestration.domain",
     "reads": "platform_lib.orchestration.table_spec",
@@ -47,6 +49,7 @@ __all__ = [
     "TableKey",
     "TableSpec",
     "WriteMode",
+    "daily",
     "domain_definitions",
     "package_definitions",
     "reads",

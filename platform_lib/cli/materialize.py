@@ -9,6 +9,7 @@ from rich.table import Table
 from platform_lib.cli.environment import dagster_instance, ensure_writable_lake
 from platform_lib.cli.output import console as make_console
 from platform_lib.errors import MeshError
+from platform_lib.lake.partitions import days_in
 from platform_lib.orchestration.mesh_graph import load_mesh
 from platform_lib.orchestration.mesh_run import (
     AssetRun,
@@ -42,6 +43,21 @@ def materialize(
             help="Comma-separated table names or globs, e.g. 'payments/*,finance/product/*'.",
         ),
     ] = None,
+    partition: Annotated[
+        str | None,
+        typer.Option(
+            "--partition",
+            "-p",
+            help="Write this day (YYYY-MM-DD) of the selected daily-partitioned tables.",
+        ),
+    ] = None,
+    partition_range: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-range",
+            help="Write every day FIRST..LAST (both included) of the daily-partitioned tables.",
+        ),
+    ] = None,
 ) -> None:
     """Materialise tables in dependency order across domains, in this process.
 
@@ -49,7 +65,11 @@ def materialize(
     fails or a blocking check stops it, the tables that read it are skipped and reported.
     Exits 1 when any table was not materialised.
 
+    A daily-partitioned table is written one day per run: name the days with --partition or
+    --partition-range. Without either, --all and --domain leave those tables out (and say so).
+
     Example: mesh materialize --domain payments
+    Example: mesh materialize -s 'sales/curated/orders' --partition-range 2026-03-01..2026-03-07
     """
     if not (all_tables or domain or select):
         raise MeshError(
@@ -62,13 +82,34 @@ def materialize(
     selected = graph.select(
         domains=domain or (), patterns=(select or "").split(",") if select else ()
     )
-    instance = dagster_instance(settings)
+    if partition and partition_range:
+        raise MeshError(
+            "--partition and --partition-range both given",
+            fix="pass one day with --partition, or a range with --partition-range",
+        )
+    days = days_in(partition or partition_range) if (partition or partition_range) else []
     console = make_console()
+    daily = [key for key in selected if graph.assets[key].partitioned]
+    if daily and not days:
+        if select and not (all_tables or domain):
+            raise MeshError(
+                f"{', '.join(str(k) for k in daily)} is written one day at a time",
+                fix="add --partition YYYY-MM-DD or --partition-range FIRST..LAST",
+            )
+        console.print(
+            f"[yellow]left out[/] (daily-partitioned; add --partition DAY): "
+            f"{', '.join(str(k) for k in daily)}",
+            highlight=False,
+        )
+        selected = [key for key in selected if key not in daily]
+    instance = dagster_instance(settings)
     console.print(
         f"materialising {len(selected)} table(s) into [bold]{settings.lake_root}[/]",
         highlight=False,
     )
-    report = materialize_mesh(graph, selected, instance, on_result=lambda r: _progress(console, r))
+    report = materialize_mesh(
+        graph, selected, instance, on_result=lambda r: _progress(console, r), partitions=days
+    )
     console.print(summary_table(report))
     if not report.succeeded:
         raise typer.Exit(code=1)

@@ -61,6 +61,7 @@ no rows counts too), not as rules. The rules of a column that was added or remov
 the column and are not reported on their own. Range bounds given as text (dates) compare as text.
 """
 
+import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -707,12 +708,17 @@ def _tightest(bounds: Sequence[_Bound], *, lower: bool) -> _Bound | None:
 
 def _lower(rule: Range) -> _Bound | None:
     bounds = [(rule.greater_than, True), (rule.at_least, False)]
-    return _tightest([(v, excl) for v, excl in bounds if v is not None], lower=True)
+    return _tightest([(_text(v), excl) for v, excl in bounds if v is not None], lower=True)
 
 
 def _upper(rule: Range) -> _Bound | None:
     bounds = [(rule.less_than, True), (rule.at_most, False)]
-    return _tightest([(v, excl) for v, excl in bounds if v is not None], lower=False)
+    return _tightest([(_text(v), excl) for v, excl in bounds if v is not None], lower=False)
+
+
+def _text(value: float | str | dt.date) -> float | str:
+    """A bound as a contract writes it (a day or an instant as ISO text)."""
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def _value(value: float | str) -> str:

@@ -10,7 +10,8 @@ Nothing that breaks a contract becomes visible, and no row is silently dropped:
 
 A quarantined row carries ``row_hash``, a digest of its original values: a row already in the
 quarantine is not added again, so re-running an append or partition-replace publish over the same
-input duplicates nothing. An overwrite publish overwrites the quarantine.
+input duplicates nothing. An overwrite publish overwrites the quarantine; publishing one day of a
+daily-partitioned table (see :mod:`partitions`) replaces that day's quarantine rows.
 
 Delta has no multi-table transaction, so the quarantine is committed first and both commits carry
 the run id. A crash between the two leaves quarantine rows of a run that published nothing; the
@@ -21,16 +22,19 @@ overwritten table overwrites its quarantine too, so repeating a run duplicates n
 import hashlib
 import re
 
+import polars as pl
 import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable
 from pydantic import BaseModel, ConfigDict
 
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
+from platform_lib.lake.partitions import PARTITION_KEY_COLUMN, PartitionWrite
 from platform_lib.lake.reader import table_exists, table_state
 from platform_lib.lake.writer import WriteMode, WriteResult, write_table
-from platform_lib.quality.engine import VIOLATIONS_COLUMN, validate_batch
+from platform_lib.quality.engine import VIOLATIONS_COLUMN, contract_arrow_schema, validate_batch
 from platform_lib.quality.results import ValidationResult
+from platform_lib.quality.rules import Unique
 from platform_lib.settings import MeshSettings
 
 RUN_ID_COLUMN = "run_id"
@@ -69,12 +73,22 @@ def publish(
     settings: MeshSettings,
     run_id: str,
     partition_by: tuple[str, ...] = (),
+    partition: PartitionWrite | None = None,
 ) -> PublishOutcome:
-    """Validate ``batch`` against ``contract`` and write-audit-publish it to the table ``key``."""
+    """Validate ``batch`` against ``contract`` and write-audit-publish it to the table ``key``.
+
+    With ``partition``, the batch is one day of a daily-partitioned table: it replaces that day
+    only, a row of another day is quarantined, and unique columns stay unique across days.
+    """
     if not _RUN_ID.match(run_id):
         raise ValueError(f"run id {run_id!r} must be letters, digits, '-' and '_'")
     reconciled = reconcile(key, settings)
-    checked = validate_batch(batch, contract)
+    taken: dict[str, pa.Array] = {}
+    if partition is not None:
+        contract = contract.model_copy(update={"rules": (*contract.rules, partition.rule)})
+        taken = _published_elsewhere(key.uri(settings), contract, partition)
+        mode, partition_by = WriteMode.REPLACE_PARTITIONS, partition.physical_columns
+    checked = validate_batch(batch, contract, taken=taken)
     if checked.result.blocked:
         return PublishOutcome(
             key=key,
@@ -90,13 +104,20 @@ def publish(
         RUN_ID_COLUMN, pa.array([run_id] * checked.rejected.num_rows, pa.string())
     )
     rejected = rejected.append_column(ROW_HASH_COLUMN, row_hashes(checked.rejected))
-    quarantined = _quarantine(key, rejected, mode, settings, tag)
+    if partition is not None:
+        rejected = rejected.append_column(
+            PARTITION_KEY_COLUMN, pa.array([partition.key] * rejected.num_rows, pa.string())
+        )
+        quarantined = _quarantine_day(key, rejected, partition, settings, tag)
+    else:
+        quarantined = _quarantine(key, rejected, mode, settings, tag)
     published = write_table(
         key.uri(settings),
         checked.valid,
         mode=mode,
         partition_by=partition_by,
         commit_metadata=tag,
+        predicate=partition.predicate if partition is not None else None,
     )
     state = table_state(key.uri(settings))
     return PublishOutcome(
@@ -148,6 +169,45 @@ def _quarantine(
     inserted = int(metrics.get("num_target_rows_inserted", 0) or 0)
     return WriteResult(
         uri=uri, mode=WriteMode.APPEND, version=kept.version(), rows_written=inserted
+    )
+
+
+def _published_elsewhere(
+    uri: str, contract: TableContract, partition: PartitionWrite
+) -> dict[str, pa.Array]:
+    """Per unique column, the values the table already publishes on other days (that column
+    alone is read, every other day's files skipped by the filter where Delta can)."""
+    columns = sorted({rule.column for rule in contract.row_rules if isinstance(rule, Unique)})
+    if not columns or not table_exists(uri):
+        return {}
+    schema = contract_arrow_schema(contract)
+    others = pl.scan_delta(uri).filter(partition.other_days)
+    taken: dict[str, pa.Array] = {}
+    for column in columns:
+        values = others.select(pl.col(column).drop_nulls().unique()).collect().to_arrow()
+        taken[column] = values.column(0).combine_chunks().cast(schema.field(column).type)
+    return taken
+
+
+def _quarantine_day(
+    key: TableKey,
+    rejected: pa.Table,
+    partition: PartitionWrite,
+    settings: MeshSettings,
+    tag: dict[str, str],
+) -> WriteResult | None:
+    """Replace the day's quarantine rows with ``rejected``, in one commit."""
+    uri = key.quarantine.uri(settings)
+    if not table_exists(uri):
+        if rejected.num_rows == 0:
+            return None
+        return write_table(uri, rejected, mode=WriteMode.APPEND, commit_metadata=tag)
+    return write_table(
+        uri,
+        rejected,
+        mode=WriteMode.REPLACE_PARTITIONS,
+        commit_metadata=tag,
+        predicate=f"{PARTITION_KEY_COLUMN} = '{partition.key}'",
     )
 
 

@@ -49,6 +49,7 @@ def write_table(
     partition_by: Sequence[str] = (),
     storage_options: dict[str, str] | None = None,
     commit_metadata: dict[str, str] | None = None,
+    predicate: str | None = None,
 ) -> WriteResult:
     """Write ``data`` to the Delta table at ``uri`` in one commit.
 
@@ -59,6 +60,9 @@ def write_table(
         partition_by: Partition columns. ``REPLACE_PARTITIONS`` needs exactly one, of type date.
         storage_options: deltalake storage options for object stores.
         commit_metadata: Recorded in the Delta commit (e.g. the run id), read back by history().
+        predicate: With ``REPLACE_PARTITIONS``, the rows to replace (a day of a partitioned
+            table, from :mod:`partitions`); every row of ``data`` must match it. Without it, the
+            dates present in ``data`` are replaced.
 
     Returns:
         The committed Delta version and the number of rows written.
@@ -91,7 +95,8 @@ def write_table(
                 commit_properties=commit,
             )
         else:
-            predicate = partition_predicate(data, partition_by)
+            if predicate is None:
+                predicate = partition_predicate(data, partition_by)
             if predicate is None:
                 return WriteResult(
                     uri=uri,
@@ -103,7 +108,7 @@ def write_table(
                 uri,
                 data,
                 mode="overwrite",
-                partition_by=list(partition_by),
+                partition_by=list(partition_by) or None,
                 predicate=predicate,
                 storage_options=storage_options,
                 commit_properties=commit,

@@ -20,6 +20,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
+    DailyPartitionsDefinition,
     Failure,
     FreshnessPolicy,
     MaterializeResult,
@@ -30,6 +31,7 @@ from dagster_duckdb import DuckDBResource
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import DELTA_KIND, Layer, TableKey, standard_tags
 from platform_lib.errors import MeshError
+from platform_lib.lake.partitions import PARTITION_RULE, PARTITION_TYPES, PartitionWrite
 from platform_lib.lake.publish import publish
 from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
@@ -44,6 +46,7 @@ from platform_lib.orchestration.metadata import (
 from platform_lib.orchestration.table_spec import (
     CONTEXT_PARAMETER,
     DUCKDB_PARAMETER,
+    PARTITION_PARAMETER,
     TableLike,
     TableSpec,
 )
@@ -57,6 +60,7 @@ DUCKDB_RESOURCE = "duckdb"
 def table_asset(spec: TableSpec, domain: str, contract: TableContract) -> AssetsDefinition:
     """The Dagster asset of a domain's table declaration, governed by its contract."""
     key = spec.key(domain)
+    partition_type = _partition_type(spec, contract)
 
     @asset(
         key=key.asset_key,
@@ -70,16 +74,23 @@ def table_asset(spec: TableSpec, domain: str, contract: TableContract) -> Assets
             READS_METADATA: reads_metadata(spec.reads.values()),
         },
         deps=[read.table.asset_key for read in spec.reads.values()],
-        check_specs=check_specs(key, contract, blocking=True),
+        check_specs=check_specs(
+            key, contract, blocking=True, partitioned=spec.partition is not None
+        ),
         freshness_policy=_freshness(contract),
+        partitions_def=_daily(spec),
         required_resource_keys={DUCKDB_RESOURCE},
         output_required=False,
     )
     def _materialize(context: AssetExecutionContext) -> Iterator[Any]:
         settings = resolve_settings()
         resource: DuckDBResource = getattr(context.resources, DUCKDB_RESOURCE)
+        partition = None
+        if spec.partition is not None and partition_type is not None:
+            day = spec.partition.day(context.partition_key)
+            partition = PartitionWrite(spec.partition, day, partition_type)
         with resource.get_connection() as connection:
-            rows = _run_compute(spec, context, connection)
+            rows = _run_compute(spec, context, connection, partition)
         outcome = publish(
             key,
             rows,
@@ -88,6 +99,7 @@ def table_asset(spec: TableSpec, domain: str, contract: TableContract) -> Assets
             settings=settings,
             run_id=context.run_id,
             partition_by=spec.partition_by,
+            partition=partition,
         )
         checks = [check_result(result) for result in outcome.validation.rules]
         if not outcome.committed:
@@ -147,8 +159,11 @@ def raw_asset(source: LandingSource, domain: str, contract: TableContract) -> As
     return _ingest
 
 
-def check_specs(key: TableKey, contract: TableContract, *, blocking: bool) -> list[AssetCheckSpec]:
-    """One check per contract rule, plus the platform's schema and quarantine checks."""
+def check_specs(
+    key: TableKey, contract: TableContract, *, blocking: bool, partitioned: bool = False
+) -> list[AssetCheckSpec]:
+    """One check per contract rule, plus the platform's schema and quarantine checks (and, for
+    a daily-partitioned table, the check that every row falls on the day written)."""
     specs = [
         AssetCheckSpec(
             name=rule.id,
@@ -167,6 +182,15 @@ def check_specs(key: TableKey, contract: TableContract, *, blocking: bool) -> li
             blocking=blocking,
         )
     )
+    if partitioned:
+        specs.append(
+            AssetCheckSpec(
+                name=PARTITION_RULE,
+                asset=key.asset_key,
+                description="Every row falls on the UTC day of the partition written; "
+                "others are quarantined.",
+            )
+        )
     if blocking:
         specs.append(
             AssetCheckSpec(
@@ -201,6 +225,28 @@ def check_result(result: RuleResult, *, force_warn: bool = False) -> AssetCheckR
     )
 
 
+def _daily(spec: TableSpec) -> DailyPartitionsDefinition | None:
+    if spec.partition is None:
+        return None
+    return DailyPartitionsDefinition(start_date=spec.partition.start.isoformat(), timezone="UTC")
+
+
+def _partition_type(spec: TableSpec, contract: TableContract) -> str | None:
+    """The contract type of the table's partition column; a MeshError when it cannot be one."""
+    if spec.partition is None:
+        return None
+    column = next((c for c in contract.columns if c.name == spec.partition.column), None)
+    if column is None or column.type_name not in PARTITION_TYPES or not column.required:
+        found = "missing" if column is None else f"{column.type_name}, required={column.required}"
+        raise MeshError(
+            f"{contract.source}: the partition column {spec.partition.column!r} of "
+            f"{contract.key} must be a required date or timestamp_tz column (found: {found})",
+            fix=f"declare {spec.partition.column!r} in the contract with physicalType date or "
+            "timestamp_tz and required: true",
+        )
+    return column.type_name
+
+
 def _freshness(contract: TableContract) -> FreshnessPolicy | None:
     if contract.freshness is None:
         return None
@@ -219,7 +265,10 @@ def _check_raw_contract(source: LandingSource, contract: TableContract) -> None:
 
 
 def _run_compute(
-    spec: TableSpec, context: AssetExecutionContext, connection: duckdb.DuckDBPyConnection
+    spec: TableSpec,
+    context: AssetExecutionContext,
+    connection: duckdb.DuckDBPyConnection,
+    partition: PartitionWrite | None,
 ) -> pa.Table:
     """Load the declared reads, call the domain's function, and return its rows as Arrow."""
     settings = resolve_settings()
@@ -238,6 +287,8 @@ def _run_compute(
         arguments[CONTEXT_PARAMETER] = context
     if DUCKDB_PARAMETER in parameters:
         arguments[DUCKDB_PARAMETER] = connection
+    if PARTITION_PARAMETER in parameters and partition is not None:
+        arguments[PARTITION_PARAMETER] = partition.day
     return to_arrow(spec.compute(**arguments))
 
 

@@ -20,6 +20,8 @@ class MeshAsset:
     location: str
     upstream: tuple[TableKey, ...]
     owners: tuple[str, ...]
+    partitioned: bool = False
+    """Whether the table is written one day at a time (``partition=daily(...)``)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def build_mesh_graph(locations: Iterable[CodeLocation]) -> MeshGraph:
                 location=location.name,
                 upstream=tuple(_table_keys(node.parent_keys)),
                 owners=tuple(node.owners),
+                partitioned=node.partitions_def is not None,
             )
     return MeshGraph(locations=located, assets=assets)
 

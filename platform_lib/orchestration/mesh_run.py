@@ -3,7 +3,8 @@
 Dagster stops only the downstream steps of one run. Domains are separate code locations, so this
 runner plans *stages*: a table runs one stage after the latest of its producers in another domain.
 Each stage runs one in-process Dagster job per domain, recorded in the Dagster instance like any
-other run. A table whose producer failed, was blocked by a check or was skipped is skipped too, and
+other run; a daily-partitioned table runs once per requested day (``partitions``), each day its
+own run. A table whose producer failed, was blocked by a check or was skipped is skipped too, and
 reported: its consumers are never fed bad or missing data.
 """
 
@@ -124,8 +125,13 @@ def materialize_mesh(
     selected: Sequence[TableKey],
     instance: DagsterInstance,
     on_result: Callable[[AssetRun], None] = lambda _: None,
+    partitions: Sequence[str] = (),
 ) -> MeshRunReport:
-    """Materialise ``selected`` in dependency order across domains; never raises for a failure."""
+    """Materialise ``selected`` in dependency order across domains; never raises for a failure.
+
+    ``partitions`` are the days (``YYYY-MM-DD``) the daily-partitioned tables among ``selected``
+    are written for; the other tables run once. A partitioned table with no day to run fails.
+    """
     outcomes: dict[TableKey, AssetRun] = {}
     for stage in plan_stages(graph, selected):
         for domain, keys in stage.items():
@@ -144,10 +150,21 @@ def materialize_mesh(
                 on_result(outcomes[key])
             if not runnable:
                 continue
-            result = _run_domain(graph, domain, runnable, instance)
-            for key in runnable:
-                outcomes[key] = _outcome(key, result, outcomes)
-                on_result(outcomes[key])
+            whole = [k for k in runnable if not graph.assets[k].partitioned]
+            daily = [k for k in runnable if graph.assets[k].partitioned]
+            if whole:
+                result = _run_domain(graph, domain, whole, instance)
+                for key in whole:
+                    outcomes[key] = _outcome(key, result, outcomes)
+                    on_result(outcomes[key])
+            if daily:
+                results = [
+                    _run_domain(graph, domain, daily, instance, partition_key=day)
+                    for day in partitions
+                ]
+                for key in daily:
+                    outcomes[key] = _daily_outcome(key, list(partitions), results, outcomes)
+                    on_result(outcomes[key])
     return MeshRunReport(assets=tuple(outcomes.values()))
 
 
@@ -162,7 +179,11 @@ def _failed_producer(
 
 
 def _run_domain(
-    graph: MeshGraph, domain: str, keys: list[TableKey], instance: DagsterInstance
+    graph: MeshGraph,
+    domain: str,
+    keys: list[TableKey],
+    instance: DagsterInstance,
+    partition_key: str | None = None,
 ) -> ExecuteInProcessResult:
     job = graph.location(domain).defs.resolve_implicit_global_asset_job_def()
     return job.execute_in_process(
@@ -171,6 +192,40 @@ def _run_domain(
         run_config=QUIET_RUN_CONFIG,
         raise_on_error=False,
         tags={"mesh/runner": "mesh materialize"},
+        partition_key=partition_key,
+    )
+
+
+def _daily_outcome(
+    key: TableKey,
+    days: list[str],
+    results: list[ExecuteInProcessResult],
+    earlier: dict[TableKey, AssetRun],
+) -> AssetRun:
+    """One table's outcome over the days it ran: materialised only when every day was."""
+    if not days:
+        return AssetRun(
+            key=str(key),
+            domain=key.domain,
+            status=AssetStatus.FAILED,
+            message="daily-partitioned: pass --partition DAY or --partition-range FIRST..LAST",
+        )
+    runs = [_outcome(key, result, earlier) for result in results]
+    failed = [
+        (day, run)
+        for day, run in zip(days, runs, strict=True)
+        if run.status is not AssetStatus.MATERIALIZED
+    ]
+    if failed:
+        day, run = failed[0]
+        note = f"{len(failed)} of {len(days)} day(s) not materialised"
+        return run.model_copy(update={"message": f"{day}: {run.message} ({note})"})
+    span = days[0] if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    return runs[-1].model_copy(
+        update={
+            "quarantined": sum(run.quarantined or 0 for run in runs),
+            "message": f"{len(days)} day(s): {span}",
+        }
     )
 
 

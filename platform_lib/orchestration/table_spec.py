@@ -23,11 +23,14 @@ import pyarrow as pa
 
 from platform_lib.conventions import Layer, TableKey, check_name
 from platform_lib.errors import MeshError
+from platform_lib.lake.partitions import DailyPartition
 from platform_lib.lake.writer import WriteMode
 
 TableLike: TypeAlias = pa.Table | pa.RecordBatchReader | duckdb.DuckDBPyRelation | pl.DataFrame
 CONTEXT_PARAMETER = "context"
 DUCKDB_PARAMETER = "duckdb"
+PARTITION_PARAMETER = "partition_date"
+"""A partitioned table's function may take the day being written (a ``datetime.date``)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class TableSpec:
     mode: WriteMode = WriteMode.OVERWRITE
     partition_by: tuple[str, ...] = ()
     description: str = ""
+    partition: DailyPartition | None = None
+    """Daily partitions: each run writes one day (see :mod:`platform_lib.lake.partitions`)."""
 
     def key(self, domain: str) -> TableKey:
         """The table's mesh key inside ``domain``."""
@@ -105,6 +110,7 @@ def table(
     mode: WriteMode = WriteMode.OVERWRITE,
     partition_by: Sequence[str] = (),
     description: str | None = None,
+    partition: DailyPartition | None = None,
 ) -> Callable[[Callable[..., TableLike]], TableSpec]:
     """Declare a table computed by the decorated function.
 
@@ -125,6 +131,9 @@ def table(
         mode: How the rows are written.
         partition_by: Partition columns; ``REPLACE_PARTITIONS`` needs one date column.
         description: Shown in the UI; defaults to the function's docstring.
+        partition: ``daily(column, start=...)``: each materialisation writes one UTC day and
+            the function may take ``partition_date``; ``mode`` and ``partition_by`` then follow
+            from it.
     """
 
     def declare(compute: Callable[..., TableLike]) -> TableSpec:
@@ -136,7 +145,12 @@ def table(
                 "platform's",
             )
         declared = dict(reads or {})
-        _check_parameters(compute, table_name, declared)
+        if partition is not None and (mode is not WriteMode.OVERWRITE or partition_by):
+            raise MeshError(
+                f"table {table_name!r} sets mode or partition_by besides partition=daily(...)",
+                fix="drop mode and partition_by: a daily-partitioned table replaces a day per run",
+            )
+        _check_parameters(compute, table_name, declared, partitioned=partition is not None)
         return TableSpec(
             layer=layer,
             name=table_name,
@@ -145,13 +159,18 @@ def table(
             mode=mode,
             partition_by=tuple(partition_by),
             description=description or inspect.getdoc(compute) or "",
+            partition=partition,
         )
 
     return declare
 
 
-def _check_parameters(compute: Callable[..., Any], name: str, declared: Mapping[str, Read]) -> None:
+def _check_parameters(
+    compute: Callable[..., Any], name: str, declared: Mapping[str, Read], *, partitioned: bool
+) -> None:
     allowed = {CONTEXT_PARAMETER, DUCKDB_PARAMETER, *declared}
+    if partitioned:
+        allowed.add(PARTITION_PARAMETER)
     for input_name in declared:
         check_name(input_name, f"input of table {name!r}")
     unknown = [p for p in inspect.signature(compute).parameters if p not in allowed]

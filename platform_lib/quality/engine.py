@@ -68,12 +68,22 @@ class CheckedBatch:
     result: ValidationResult
 
 
-def validate_batch(batch: pa.Table, contract: TableContract) -> CheckedBatch:
-    """Check ``batch`` against ``contract`` and split it into valid and rejected rows."""
+def validate_batch(
+    batch: pa.Table, contract: TableContract, *, taken: Mapping[str, pa.Array] | None = None
+) -> CheckedBatch:
+    """Check ``batch`` against ``contract`` and split it into valid and rejected rows.
+
+    Args:
+        batch: The rows, typed or as text (they are cast to the contract's types).
+        contract: The rules.
+        taken: For a ``unique`` column, values already published outside this batch (the other
+            days of a partitioned table): a row repeating one breaks the unique rule too.
+    """
     schema_problem = _schema_problem(batch, contract)
     if schema_problem is not None:
         return _blocked_by_schema(batch, contract, schema_problem)
-    counts = count_breakers(batch, contract)
+    taken = taken or {}
+    counts = count_breakers(batch, contract, taken)
     if counts is not None and not any(counts[rule.id] for rule in contract.row_rules):
         valid = batch.select(list(contract.column_names)).cast(contract_arrow_schema(contract))
         rejected = batch.slice(0, 0).append_column(
@@ -83,7 +93,7 @@ def validate_batch(batch: pa.Table, contract: TableContract) -> CheckedBatch:
     row_index = pl.int_range(batch.num_rows, dtype=pl.Int64, eager=True).to_arrow()
     indexed = batch.append_column(_ROW, row_index)
     try:
-        flagged = _flag_rows(indexed, contract)
+        flagged = _flag_rows(indexed, contract, taken)
     except duckdb.Error as error:  # a column DuckDB cannot even try to cast
         first_line = str(error).splitlines()[0]
         return _blocked_by_schema(batch, contract, f"the batch cannot be cast: {first_line}")
@@ -171,8 +181,11 @@ def _column_type(name: str) -> ColumnType:
 # -- the one query ------------------------------------------------------------------------------
 
 
-def _flag_rows(indexed: pa.Table, contract: TableContract) -> pa.Table:
+def _flag_rows(
+    indexed: pa.Table, contract: TableContract, taken: Mapping[str, pa.Array]
+) -> pa.Table:
     params: list[Any] = []
+    views = {column: f"__mesh_taken_{n}" for n, column in enumerate(taken)}
     casts = {
         c.name: _cast_expression(c.name, indexed.schema.field(c.name).type, c.type_name, params)
         for c in contract.columns
@@ -181,7 +194,7 @@ def _flag_rows(indexed: pa.Table, contract: TableContract) -> pa.Table:
         f"{expression} AS {quote_identifier('__typed_' + name)}"
         for name, expression in casts.items()
     )
-    violations = [_violation_expression(rule, params) for rule in contract.row_rules]
+    violations = [_violation_expression(rule, params, views) for rule in contract.row_rules]
     metric_hits = [
         _metric_expression(rule, params)
         for rule in contract.table_rules
@@ -199,6 +212,8 @@ def _flag_rows(indexed: pa.Table, contract: TableContract) -> pa.Table:
     with duckdb.connect(":memory:") as connection:
         connection.execute("SET enable_progress_bar = false")
         connection.register(_BATCH, indexed)
+        for column, view in views.items():
+            connection.register(view, pa.table({"v": taken[column]}))
         return connection.execute(sql, params).to_arrow_table()
 
 
@@ -235,8 +250,10 @@ def _typed(column: str) -> str:
     return quote_identifier("__typed_" + column)
 
 
-def _violation_expression(rule: RowRule, params: list[Any]) -> str:
-    """SQL yielding the rule id when a row breaks ``rule``; appends bound values to ``params``."""
+def _violation_expression(rule: RowRule, params: list[Any], taken: Mapping[str, str]) -> str:
+    """SQL yielding the rule id when a row breaks ``rule``; appends bound values to ``params``.
+
+    ``taken`` names, per unique column, the view of values already published elsewhere."""
     value = _typed(rule.column)
     match rule:
         case TypeConforms():
@@ -249,10 +266,11 @@ def _violation_expression(rule: RowRule, params: list[Any]) -> str:
         case NotNull():
             condition = _missing_condition(value, rule.missing_values, params)
         case Unique():
-            condition = (
-                f"{value} IS NOT NULL AND row_number() OVER "
-                f"(PARTITION BY {value} ORDER BY {_ROW}) > 1"
-            )
+            repeated = f"row_number() OVER (PARTITION BY {value} ORDER BY {_ROW}) > 1"
+            if rule.column in taken:
+                view = taken[rule.column]  # our own name, never user text
+                repeated += f" OR {value} IN (SELECT v FROM {view})"  # noqa: S608
+            condition = f"{value} IS NOT NULL AND ({repeated})"
         case AcceptedValues():
             params.append(list(rule.values))
             condition = f"{value} IS NOT NULL AND NOT list_contains(?, CAST({value} AS VARCHAR))"

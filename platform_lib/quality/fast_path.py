@@ -6,6 +6,8 @@ that pass is the whole validation: the batch is published as it is. Only a batch
 or one that needs casting, takes the engine's per-row pass that splits valid from rejected rows.
 """
 
+from collections.abc import Mapping
+
 import polars as pl
 import pyarrow as pa
 
@@ -26,9 +28,13 @@ ROWS = "__mesh_rows"
 """The key of the row count in :func:`count_breakers_lazy`'s answer."""
 
 
-def count_breakers(batch: pa.Table, contract: TableContract) -> dict[str, int] | None:
+def count_breakers(
+    batch: pa.Table, contract: TableContract, taken: Mapping[str, pa.Array] | None = None
+) -> dict[str, int] | None:
     """Rows breaking each row-level rule and counted by each metric, by rule id.
 
+    ``taken`` holds, per unique column, values published outside the batch; a row repeating one
+    counts as breaking the unique rule (a row may then be counted twice: only zero is exact).
     Returns None when the fast path does not apply: a column needs casting, or a rule compares
     with a value polars would read differently (a date bound given as text).
     """
@@ -39,6 +45,10 @@ def count_breakers(batch: pa.Table, contract: TableContract) -> dict[str, int] |
     counts = count_breakers_lazy(frame.lazy(), contract)
     if counts is not None:
         counts.pop(ROWS)
+        for rule in contract.row_rules:
+            if isinstance(rule, Unique) and rule.column in (taken or {}):
+                values = pl.Series(taken[rule.column])  # type: ignore[index]
+                counts[rule.id] += int(frame[rule.column].is_in(values).sum())
     return counts
 
 

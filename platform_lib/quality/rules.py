@@ -8,6 +8,7 @@ Every rule has an ``id`` that names its Dagster asset check, and the ``field`` o
 comes from, so a failure can point at the contract line.
 """
 
+import datetime as dt
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -141,10 +142,10 @@ class Range(_Rule):
 
     kind: Literal["range"] = "range"
     column: str
-    greater_than: float | str | None = None
-    at_least: float | str | None = None
-    less_than: float | str | None = None
-    at_most: float | str | None = None
+    greater_than: float | str | dt.datetime | dt.date | None = None
+    at_least: float | str | dt.datetime | dt.date | None = None
+    less_than: float | str | dt.datetime | dt.date | None = None
+    at_most: float | str | dt.datetime | dt.date | None = None
 
 
 class MetricThreshold(_Rule):
