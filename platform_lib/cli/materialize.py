@@ -87,7 +87,8 @@ def materialize(
             "--partition and --partition-range both given",
             fix="pass one day with --partition, or a range with --partition-range",
         )
-    days = days_in(partition or partition_range) if (partition or partition_range) else []
+    requested = partition or partition_range
+    days = days_in(requested) if requested else []
     console = make_console()
     daily = [key for key in selected if graph.assets[key].partitioned]
     if daily and not days:
