@@ -20,7 +20,7 @@ Table-level counts (``rowCount``, metric thresholds, SQL rules) judge the batch 
 import datetime as dt
 from dataclasses import dataclass
 
-import polars as pl
+import pyarrow.compute as pc
 
 from platform_lib.errors import MeshError
 from platform_lib.quality.rules import Range, Severity
@@ -67,11 +67,11 @@ class DailyPartition:
             f"\"{self.column}\" < '{high.isoformat().replace('+00:00', 'Z')}'"
         )
 
-    def outside(self, day: dt.date, type_name: str) -> pl.Expr:
-        """A polars filter keeping the rows of every other day (for uniqueness across days)."""
+    def outside(self, day: dt.date, type_name: str) -> pc.Expression:
+        """A dataset filter keeping the rows of every other day (for uniqueness across days)."""
         low, high = _bounds(day, type_name)
-        column = pl.col(self.column)
-        return (column < low) | (column >= high)
+        column = pc.field(self.column)
+        return (column < pc.scalar(low)) | (column >= pc.scalar(high))
 
     def physical_columns(self, type_name: str) -> tuple[str, ...]:
         """The Delta ``partitionBy`` columns: the column itself when it is a date, else none."""
@@ -108,8 +108,13 @@ class PartitionWrite:
         return self.partition.physical_columns(self.type_name)
 
     @property
-    def other_days(self) -> pl.Expr:
-        """A polars filter keeping the rows of every other day."""
+    def own_files(self) -> tuple[str, object] | None:
+        """``(column, day)`` when the day is a Delta partition of its own (a date column)."""
+        return (self.partition.column, self.day) if self.type_name == "date" else None
+
+    @property
+    def other_days(self) -> pc.Expression:
+        """A dataset filter keeping the rows of every other day."""
         return self.partition.outside(self.day, self.type_name)
 
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
+from platform_lib.lake.key_lookup import values_already_held
 from platform_lib.lake.partitions import PARTITION_KEY_COLUMN, PartitionWrite
 from platform_lib.lake.reader import table_exists, table_state
 from platform_lib.lake.writer import WriteMode, WriteResult, write_table
@@ -86,7 +87,7 @@ def publish(
     taken: dict[str, pa.Array] = {}
     if partition is not None:
         contract = contract.model_copy(update={"rules": (*contract.rules, partition.rule)})
-        taken = _published_elsewhere(key.uri(settings), contract, partition)
+        taken = _published_elsewhere(key.uri(settings), batch, contract, partition)
         mode, partition_by = WriteMode.REPLACE_PARTITIONS, partition.physical_columns
     checked = validate_batch(batch, contract, taken=taken)
     if checked.result.blocked:
@@ -173,20 +174,32 @@ def _quarantine(
 
 
 def _published_elsewhere(
-    uri: str, contract: TableContract, partition: PartitionWrite
+    uri: str, batch: pa.Table, contract: TableContract, partition: PartitionWrite
 ) -> dict[str, pa.Array]:
-    """Per unique column, the values the table already publishes on other days (that column
-    alone is read, every other day's files skipped by the filter where Delta can)."""
+    """Per unique column, the batch's values the table already publishes on other days (read
+    through file statistics: see :mod:`key_lookup`)."""
     columns = sorted({rule.column for rule in contract.row_rules if isinstance(rule, Unique)})
     if not columns or not table_exists(uri):
         return {}
     schema = contract_arrow_schema(contract)
-    others = pl.scan_delta(uri).filter(partition.other_days)
     taken: dict[str, pa.Array] = {}
     for column in columns:
-        values = others.select(pl.col(column).drop_nulls().unique()).collect().to_arrow()
-        taken[column] = values.column(0).combine_chunks().cast(schema.field(column).type)
+        if column not in batch.column_names:
+            continue
+        values = _as_type(batch.column(column).combine_chunks(), schema.field(column).type)
+        taken[column] = values_already_held(
+            uri, column, values, rows=partition.other_days, skip_partition=partition.own_files
+        )
     return taken
+
+
+def _as_type(values: pa.Array, wanted: pa.DataType) -> pa.Array:
+    """``values`` cast to ``wanted``; a value that does not cast becomes null (it is rejected by
+    its type rule anyway)."""
+    if values.type.equals(wanted):
+        return values
+    target = pl.from_arrow(pa.array([], wanted)).dtype  # type: ignore[union-attr]
+    return pl.Series(values).cast(target, strict=False).to_arrow().cast(wanted)
 
 
 def _quarantine_day(

@@ -6,6 +6,7 @@ DuckDB's own ``delta_scan`` downloads an extension at run time, so the platform 
 from collections.abc import Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 from deltalake import DeltaTable
 from pydantic import BaseModel, ConfigDict
@@ -42,9 +43,17 @@ def read_arrow(
 
 
 def table_state(uri: str, storage_options: dict[str, str] | None = None) -> TableState | None:
-    """The table's version and row count (from file statistics), or None when it does not exist."""
+    """The table's version and row count, or None when it does not exist.
+
+    The count comes from the Delta log's per-file record counts (no data file is opened); files
+    written without statistics are counted by reading them.
+    """
     if not table_exists(uri, storage_options):
         return None
     table = DeltaTable(uri, storage_options=storage_options)
-    rows = table.to_pyarrow_dataset().count_rows()
+    records = pa.table(table.get_add_actions(flatten=True)).column("num_records")
+    if records.null_count:
+        rows = table.to_pyarrow_dataset().count_rows()
+    else:
+        rows = int(pc.sum(records).as_py() or 0)
     return TableState(uri=uri, version=table.version(), rows=rows)
