@@ -52,13 +52,23 @@ from platform_lib.orchestration.table_spec import (
 )
 from platform_lib.quality.engine import SCHEMA_RULE, THRESHOLD_RULE, validate_batch
 from platform_lib.quality.results import RuleResult
-from platform_lib.settings import resolve_settings
+from platform_lib.settings import MeshSettings, resolve_settings
 
 DUCKDB_RESOURCE = "duckdb"
 
 
-def table_asset(spec: TableSpec, domain: str, contract: TableContract) -> AssetsDefinition:
-    """The Dagster asset of a domain's table declaration, governed by its contract."""
+def table_asset(
+    spec: TableSpec,
+    domain: str,
+    contract: TableContract,
+    *,
+    settings: MeshSettings | None = None,
+) -> AssetsDefinition:
+    """The Dagster asset of a domain's table declaration, governed by its contract.
+
+    ``settings`` give the location shown in the definition's metadata (default: resolved now;
+    ``domain_definitions`` resolves them once per domain); a run resolves its own.
+    """
     key = spec.key(domain)
     partition_type = _partition_type(spec, contract)
 
@@ -70,7 +80,7 @@ def table_asset(spec: TableSpec, domain: str, contract: TableContract) -> Assets
         kinds={DELTA_KIND},
         tags=standard_tags(key),
         metadata={
-            **definition_metadata(key, key.uri(resolve_settings()), contract),
+            **definition_metadata(key, key.uri(settings or resolve_settings()), contract),
             READS_METADATA: reads_metadata(spec.reads.values()),
         },
         deps=[read.table.asset_key for read in spec.reads.values()],
@@ -120,10 +130,17 @@ def table_asset(spec: TableSpec, domain: str, contract: TableContract) -> Assets
     return _materialize
 
 
-def raw_asset(source: LandingSource, domain: str, contract: TableContract) -> AssetsDefinition:
+def raw_asset(
+    source: LandingSource,
+    domain: str,
+    contract: TableContract,
+    *,
+    settings: MeshSettings | None = None,
+) -> AssetsDefinition:
     """The Dagster asset ingesting a landing source into its append-only raw table.
 
     Raw keeps every record, so the contract's rules only observe: their checks warn, never block.
+    ``settings`` as for :func:`table_asset`.
     """
     key = TableKey(domain=domain, layer=Layer.RAW, table=source.table)
     _check_raw_contract(source, contract)
@@ -137,7 +154,7 @@ def raw_asset(source: LandingSource, domain: str, contract: TableContract) -> As
         owners=list(contract.owners),
         kinds={DELTA_KIND},
         tags=standard_tags(key),
-        metadata=definition_metadata(key, key.uri(resolve_settings()), contract),
+        metadata=definition_metadata(key, key.uri(settings or resolve_settings()), contract),
         check_specs=check_specs(key, contract, blocking=False),
         freshness_policy=_freshness(contract),
     )
@@ -164,10 +181,11 @@ def check_specs(
 ) -> list[AssetCheckSpec]:
     """One check per contract rule, plus the platform's schema and quarantine checks (and, for
     a daily-partitioned table, the check that every row falls on the day written)."""
+    asset_key = key.asset_key
     specs = [
         AssetCheckSpec(
             name=rule.id,
-            asset=key.asset_key,
+            asset=asset_key,
             description=rule.description or f"{rule.kind} rule {rule.id}",
             blocking=blocking and rule.blocking,
             metadata={"mesh/contract_field": ".".join(str(p) for p in rule.field)},
@@ -177,7 +195,7 @@ def check_specs(
     specs.append(
         AssetCheckSpec(
             name=SCHEMA_RULE,
-            asset=key.asset_key,
+            asset=asset_key,
             description="The batch has the contract's columns and no others.",
             blocking=blocking,
         )
@@ -186,7 +204,7 @@ def check_specs(
         specs.append(
             AssetCheckSpec(
                 name=PARTITION_RULE,
-                asset=key.asset_key,
+                asset=asset_key,
                 description="Every row falls on the UTC day of the partition written; "
                 "others are quarantined.",
             )
@@ -195,7 +213,7 @@ def check_specs(
         specs.append(
             AssetCheckSpec(
                 name=THRESHOLD_RULE,
-                asset=key.asset_key,
+                asset=asset_key,
                 description="The share of rejected rows stays within the contract's "
                 f"quarantineThreshold ({contract.quarantine_threshold:.0%}).",
                 blocking=True,
