@@ -32,7 +32,7 @@ from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import DELTA_KIND, Layer, TableKey, standard_tags
 from platform_lib.errors import MeshError
 from platform_lib.lake.partitions import PARTITION_RULE, PARTITION_TYPES, PartitionWrite
-from platform_lib.lake.publish import publish
+from platform_lib.lake.publish_stream import publish_rows
 from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
 from platform_lib.lake.sql import register_input
@@ -52,6 +52,7 @@ from platform_lib.orchestration.table_spec import (
 )
 from platform_lib.quality.engine import SCHEMA_RULE, THRESHOLD_RULE, validate_batch
 from platform_lib.quality.results import RuleResult
+from platform_lib.quality.stream import DEFAULT_BATCH_ROWS
 from platform_lib.settings import MeshSettings, resolve_settings
 
 DUCKDB_RESOURCE = "duckdb"
@@ -99,18 +100,18 @@ def table_asset(
         if spec.partition is not None and partition_type is not None:
             day = spec.partition.day(context.partition_key)
             partition = PartitionWrite(spec.partition, day, partition_type)
-        with resource.get_connection() as connection:
+        with resource.get_connection() as connection:  # open while a DuckDB result streams
             rows = _run_compute(spec, context, connection, partition)
-        outcome = publish(
-            key,
-            rows,
-            contract=contract,
-            mode=spec.mode,
-            settings=settings,
-            run_id=context.run_id,
-            partition_by=spec.partition_by,
-            partition=partition,
-        )
+            outcome = publish_rows(
+                key,
+                rows,
+                contract=contract,
+                mode=spec.mode,
+                settings=settings,
+                run_id=context.run_id,
+                partition_by=spec.partition_by,
+                partition=partition,
+            )
         checks = [check_result(result) for result in outcome.validation.rules]
         if not outcome.committed:
             yield from checks
@@ -287,8 +288,9 @@ def _run_compute(
     context: AssetExecutionContext,
     connection: duckdb.DuckDBPyConnection,
     partition: PartitionWrite | None,
-) -> pa.Table:
-    """Load the declared reads, call the domain's function, and return its rows as Arrow."""
+) -> pa.Table | pa.RecordBatchReader:
+    """Load the declared reads, call the domain's function, and return its rows as Arrow (a
+    stream when the function returned one, or a DuckDB relation)."""
     settings = resolve_settings()
     parameters = inspect.signature(spec.compute).parameters
     arguments: dict[str, Any] = {}
@@ -310,14 +312,13 @@ def _run_compute(
     return to_arrow(spec.compute(**arguments))
 
 
-def to_arrow(rows: TableLike) -> pa.Table:
-    """Normalise what a compute function returned to an Arrow table."""
-    if isinstance(rows, pa.Table):
+def to_arrow(rows: TableLike) -> pa.Table | pa.RecordBatchReader:
+    """Normalise what a compute function returned to Arrow: a table, or a stream of batches for a
+    stream or a DuckDB relation (never read whole here: ``publish_rows`` streams what is large)."""
+    if isinstance(rows, pa.Table | pa.RecordBatchReader):
         return rows
-    if isinstance(rows, pa.RecordBatchReader):
-        return rows.read_all()
     if isinstance(rows, duckdb.DuckDBPyRelation):
-        return rows.to_arrow_table()
+        return rows.to_arrow_reader(DEFAULT_BATCH_ROWS)
     if isinstance(rows, pl.DataFrame):
         return rows.to_arrow()
     raise TypeError(
