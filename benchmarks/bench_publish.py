@@ -1,0 +1,503 @@
+"""P2 and P3: write-audit-publish against a plain write plus one scan; streaming in bounded memory.
+
+Both run on the generated table with ~1% bad rows (``data.py --bad-share 0.01``) and
+``contract.odcs.yaml`` (26 rules, an SQL rule among them, quarantine threshold 5%). Every case
+runs in its own freshly spawned process: one untimed warm-up run, then the median of ``--repeat``
+timed runs, each publishing into a fresh lake folder; the process's peak RSS
+(``getrusage(RUSAGE_SELF).ru_maxrss``, warm-up included) and its RSS once its input is ready are
+recorded.
+
+P2, the rows already in memory as one Arrow table (read before the clock starts):
+
+- ``reference``: a plain ``write_deltalake`` of the same rows to a new table, plus one validation
+  scan: the hand-written polars select of ``bench_validation.run_polars`` over the source table.
+  Every P2 ratio is against it.
+- ``publish``: ``publish(key, table, ...)``: validate, quarantine commit, table commit.
+- ``publish_stream``: ``publish_stream(key, table.to_reader(batch), ...)`` in batches of
+  ``DEFAULT_BATCH_ROWS``, what ``publish_rows`` does with a table above its threshold.
+
+P3, the rows read as a stream from the source Delta table (``to_pyarrow_dataset().scanner(
+batch_size=rows/10, ...).to_reader()`` without read-ahead, so the table is 10 batches), read
+included in the time:
+
+- ``stream``: ``publish_stream`` over the reader (``batch_rows`` = the batch).
+- ``whole``: the reader read whole (``read_all``), then ``publish``. Ratios are against it.
+
+The batch's own size (Arrow ``nbytes`` of one batch as read) is reported beside the peaks: the
+streaming peak above the process's start must be a small multiple of it, not of the table. Every
+case's counts (rows in, valid, rejected, published) are compared. When ``publish`` misses the
+P2 target, one ``publish`` is profiled (cProfile) and its time split by step.
+
+Run: ``python benchmarks/bench_publish.py --rows 10000000 --repeat 3``.
+"""
+
+import argparse
+import cProfile
+import datetime as dt
+import gc
+import json
+import multiprocessing
+import os
+import pstats
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import deltalake
+import pyarrow as pa
+import pyarrow.dataset as pads
+from bench_validation import (
+    CONTRACT,
+    DUCKDB_COPY_WARNING,
+    NOISY_SHARE,
+    _busy_cpu_seconds,
+    _fmt_seconds,
+    _memory_mib,
+    _own_cpu_seconds,
+    _quiet,
+    code_version,
+    machine_info,
+    run_polars,
+)
+from rich.console import Console
+from rich.table import Table
+
+import data
+from platform_lib.contracts.loader import load_contract
+from platform_lib.contracts.model import TableContract
+from platform_lib.conventions import TableKey
+from platform_lib.lake.publish import PublishOutcome, publish
+from platform_lib.lake.publish_stream import publish_stream
+from platform_lib.lake.writer import WriteMode
+from platform_lib.quality.stream import DEFAULT_BATCH_ROWS
+from platform_lib.settings import MeshSettings, resolve_settings
+
+BAD_SHARE = 0.01
+KEY = TableKey.parse("bench/curated/transactions")
+P2_TARGET = 1.3
+"""``publish`` within 1.3 x (plain write + one validation scan)."""
+P3_BATCHES = 10
+"""The P3 table is this many batches."""
+P3_TARGET_MULTIPLE = 12.0
+"""The streaming peak above the process's start within this many batches: the engine's working
+set is ~8 batches (DuckDB's per-row pass with its window and sort, its Arrow result, the valid
+copy, each library's allocator keeping its own high-water mark), plus the source's row group and
+the unique keys (16 bytes a row here)."""
+P2_CASES = ("reference", "publish", "publish_stream")
+P3_CASES = ("whole", "stream")
+STEPS = {
+    "validate_batch": "validation (engine.validate_batch)",
+    "count_breakers": "  fast-path counts (polars)",
+    "_flag_rows": "  per-row DuckDB pass (casts, rule lists, windows)",
+    "run_sql_rule": "  SQL rules",
+    "row_hashes": "row hashes of the rejected rows",
+    "_quarantine": "quarantine commit",
+    "write_table": "table commit (write_deltalake)",
+    "table_state": "row count of the published table",
+    "reconcile": "reconcile",
+}
+"""Functions of the publish path whose cumulative time the profile reports."""
+
+
+@dataclass
+class Measurement:
+    """One case: every timed run, the counts of its last run, and its memory."""
+
+    case: str
+    runs: list[float]
+    counts: dict[str, int]
+    rss_ready_mib: float
+    """RSS once imports, the contract and the case's input are loaded (before the first run)."""
+    rss_peak_mib: float
+    """Peak RSS of the process, warm-up included (``ru_maxrss``)."""
+    timed_seconds: float
+    other_cpu_seconds: float
+    median: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.median = statistics.median(self.runs)
+
+
+# -- the cases (run in the measuring process) ----------------------------------------------------
+
+
+def _outcome_counts(outcome: PublishOutcome) -> dict[str, int]:
+    result = outcome.validation
+    return {
+        "rows": result.rows_in,
+        "rows_valid": result.rows_valid,
+        "rows_rejected": result.rows_rejected,
+        "published": outcome.table_rows or 0,
+        "committed": int(outcome.committed),
+    }
+
+
+def _settings(lake: Path) -> MeshSettings:
+    return resolve_settings({"MESH_LAKE_ROOT": str(lake)})
+
+
+def _case(
+    case: str, path: str, contract: TableContract, batch_rows: int
+) -> tuple[Callable[[Path], dict[str, int]], pa.Table | None]:
+    """The run of ``case`` (given a fresh lake folder) and the input it holds in memory."""
+    if case in P2_CASES:
+        table = deltalake.DeltaTable(path).to_pyarrow_dataset().to_table()
+
+        def reference(lake: Path) -> dict[str, int]:
+            deltalake.write_deltalake(str(lake / "plain"), table, mode="overwrite")
+            counts = run_polars(path, contract)[1]  # (phases, counts, ...)
+            return {"rows": int(counts["rows"]), "published": table.num_rows}
+
+        def whole(lake: Path) -> dict[str, int]:
+            return _outcome_counts(
+                publish(
+                    KEY,
+                    table,
+                    contract=contract,
+                    mode=WriteMode.OVERWRITE,
+                    settings=_settings(lake),
+                    run_id="bench",
+                )
+            )
+
+        def streamed(lake: Path) -> dict[str, int]:
+            outcome = publish_stream(
+                KEY,
+                table.to_reader(max_chunksize=batch_rows),
+                contract=contract,
+                mode=WriteMode.OVERWRITE,
+                settings=_settings(lake),
+                run_id="bench",
+                batch_rows=batch_rows,
+            )
+            return {**_outcome_counts(outcome), "batches": outcome.batches}
+
+        runs = {"reference": reference, "publish": whole, "publish_stream": streamed}
+        return runs[case], table
+
+    def source() -> pa.RecordBatchReader:
+        return stream_source(path, batch_rows)
+
+    def stream(lake: Path) -> dict[str, int]:
+        outcome = publish_stream(
+            KEY,
+            source(),
+            contract=contract,
+            mode=WriteMode.OVERWRITE,
+            settings=_settings(lake),
+            run_id="bench",
+            batch_rows=batch_rows,
+        )
+        return {**_outcome_counts(outcome), "batches": outcome.batches}
+
+    def read_whole(lake: Path) -> dict[str, int]:
+        table = source().read_all()
+        return _outcome_counts(
+            publish(
+                KEY,
+                table,
+                contract=contract,
+                mode=WriteMode.OVERWRITE,
+                settings=_settings(lake),
+                run_id="bench",
+            )
+        )
+
+    return {"stream": stream, "whole": read_whole}[case], None
+
+
+def stream_source(path: str, batch_rows: int) -> pa.RecordBatchReader:
+    """The Delta table as a stream of ``batch_rows`` batches, reading ahead as little as pyarrow
+    can (no pre-buffering, no read-ahead): one Parquet row group is decoded at a time."""
+    dataset = deltalake.DeltaTable(path).to_pyarrow_dataset()
+    lean = pads.ParquetFragmentScanOptions(pre_buffer=False, use_buffered_stream=True)
+    scanner = dataset.scanner(
+        batch_size=batch_rows, fragment_scan_options=lean, batch_readahead=0, fragment_readahead=0
+    )
+    return scanner.to_reader()
+
+
+def measure(case: str, path: str, batch_rows: int, repeat: int) -> Measurement:
+    """Run ``case`` once untimed, then ``repeat`` times timed, each into a fresh lake folder.
+
+    Meant to run in a fresh process: the peak memory it reports is the process's own.
+    """
+    warnings.filterwarnings("ignore", message=DUCKDB_COPY_WARNING)
+    contract = load_contract(CONTRACT).contract
+    assert contract is not None, "benchmarks/contract.odcs.yaml does not load"
+    run, _held = _case(case, path, contract, batch_rows)
+    rss_ready = _memory_mib("VmRSS")
+    scratch = Path(tempfile.mkdtemp(prefix="bench-publish-"))
+    try:
+
+        def once() -> tuple[float, dict[str, int]]:
+            lake = scratch / "lake"
+            shutil.rmtree(lake, ignore_errors=True)
+            lake.mkdir()
+            gc.collect()
+            start = time.perf_counter()
+            counts = run(lake)
+            return time.perf_counter() - start, counts
+
+        once()  # warm-up: page cache, lazy imports
+        runs: list[float] = []
+        busy, own, wall = _busy_cpu_seconds(), _own_cpu_seconds(), time.perf_counter()
+        counts: dict[str, int] = {}
+        for _ in range(repeat):
+            seconds, counts = once()
+            runs.append(seconds)
+        other = (_busy_cpu_seconds() - busy) - (_own_cpu_seconds() - own)
+        timed = time.perf_counter() - wall
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return Measurement(
+        case=case,
+        runs=runs,
+        counts=counts,
+        rss_ready_mib=rss_ready,
+        rss_peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        timed_seconds=timed,
+        other_cpu_seconds=max(other, 0.0),
+    )
+
+
+def measure_isolated(case: str, path: Path, batch_rows: int, repeat: int) -> Measurement:
+    """``measure`` in a freshly spawned process (its own memory peak, no state of other cases)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_quiet) as pool:
+        return pool.submit(measure, case, str(path), batch_rows, repeat).result()
+
+
+def profile_publish(path: str) -> list[dict[str, Any]]:
+    """One ``publish`` (after a warm-up) under cProfile: cumulative seconds of each step."""
+    warnings.filterwarnings("ignore", message=DUCKDB_COPY_WARNING)
+    contract = load_contract(CONTRACT).contract
+    assert contract is not None
+    run, _held = _case("publish", path, contract, 0)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-publish-profile-"))
+    try:
+        run(scratch / "warm-up")
+        profiler = cProfile.Profile()
+        start = time.perf_counter()
+        profiler.runcall(run, scratch / "profiled")
+        total = time.perf_counter() - start
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    stats = pstats.Stats(profiler)
+    cumulative: dict[str, float] = {}
+    for (_file, _line, name), row in stats.stats.items():  # type: ignore[attr-defined]
+        if name in STEPS:
+            cumulative[name] = max(cumulative.get(name, 0.0), row[3])
+    return [
+        {"step": STEPS[name], "seconds": cumulative.get(name, 0.0), "total": total}
+        for name in STEPS
+    ]
+
+
+def profile_isolated(path: Path) -> list[dict[str, Any]]:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_quiet) as pool:
+        return pool.submit(profile_publish, str(path)).result()
+
+
+# -- reporting -----------------------------------------------------------------------------------
+
+
+def batch_mib(path: Path, batch_rows: int) -> float:
+    """Arrow size of the first batch of ``batch_rows`` rows as the P3 stream reads it."""
+    reader = stream_source(str(path), batch_rows)
+    rows: list[pa.RecordBatch] = []
+    held = 0
+    for batch in reader:  # the scanner may cut batches at file boundaries: gather one batch
+        rows.append(batch)
+        held += batch.num_rows
+        if held >= batch_rows:
+            break
+    return sum(b.nbytes for b in rows) / 1024**2
+
+
+def timing_table(
+    title: str, measurements: dict[str, Measurement], reference: str, labels: dict[str, str]
+) -> Table:
+    base = measurements[reference].median
+    table = Table(title=title)
+    for column in ("case", "median", "min", "max", f"x {reference}", "RSS ready", "peak RSS"):
+        table.add_column(column, justify="left" if column == "case" else "right")
+    for case, m in measurements.items():
+        table.add_row(
+            labels[case],
+            _fmt_seconds(m.median),
+            _fmt_seconds(min(m.runs)),
+            _fmt_seconds(max(m.runs)),
+            f"{m.median / base:.2f}",
+            f"{m.rss_ready_mib:,.0f} MiB",
+            f"{m.rss_peak_mib:,.0f} MiB",
+        )
+    return table
+
+
+P2_LABELS = {
+    "reference": "plain write_deltalake + polars scan",
+    "publish": "publish (whole table)",
+    "publish_stream": "publish_stream (the table as a reader)",
+}
+P3_LABELS = {
+    "whole": "read whole + publish",
+    "stream": "publish_stream over the scanner",
+}
+
+
+def main(rows: int, repeat: int = 3, *, seed: int = data.DEFAULT_SEED) -> Path:
+    """Measure P2 and P3 on the ~1% bad table of ``rows`` rows; print tables, write JSON.
+
+    Args:
+        rows: Rows of the generated table.
+        repeat: Timed runs per case (after one warm-up run).
+        seed: Seed of the generated data.
+
+    Returns:
+        The JSON results file, ``benchmarks/results/publish-<rows>.json``.
+    """
+    console = Console(width=max(Console().width, 112))
+    started = time.perf_counter()
+    path = data.ensure_delta(rows, seed=seed, bad_share=BAD_SHARE)
+    p3_batch = max(rows // P3_BATCHES, 1)
+    p2_batch = DEFAULT_BATCH_ROWS  # what publish_rows streams a large table with
+    console.print(
+        f"[bold]P2/P3 write-audit-publish[/]: {rows:,} rows x 8 columns, ~{BAD_SHARE:.0%} bad, "
+        f"median of {repeat} after a warm-up, each case in its own process"
+    )
+    p2 = {case: measure_isolated(case, path, p2_batch, repeat) for case in P2_CASES}
+    p3 = {case: measure_isolated(case, path, p3_batch, repeat) for case in P3_CASES}
+    mib = batch_mib(path, p3_batch)
+
+    console.print(timing_table(f"P2, {rows:,} rows in memory", p2, "reference", P2_LABELS))
+    p2_ratio = p2["publish"].median / p2["reference"].median
+    stream_ratio = p2["publish_stream"].median / p2["reference"].median
+    met = "[green]met[/]" if p2_ratio <= P2_TARGET else "[red]missed[/]"
+    console.print(
+        f"P2 target publish <= {P2_TARGET} x reference: {p2_ratio:.2f} ({met}); "
+        f"publish_stream {stream_ratio:.2f}"
+    )
+    console.print(
+        timing_table(
+            f"P3, {rows:,} rows read as {P3_BATCHES} batches of {p3_batch:,}",
+            p3,
+            "whole",
+            P3_LABELS,
+        )
+    )
+    above = {case: m.rss_peak_mib - m.rss_ready_mib for case, m in p3.items()}
+    multiple = above["stream"] / mib if mib else float("nan")
+    bounded = multiple <= P3_TARGET_MULTIPLE
+    console.print(
+        f"P3 batch: {mib:,.0f} MiB in Arrow. Peak above the process's start: stream "
+        f"{above['stream']:,.0f} MiB = {multiple:.1f} batches "
+        f"({'[green]bounded[/]' if bounded else '[red]not bounded[/]'}, target <= "
+        f"{P3_TARGET_MULTIPLE:g}); whole {above['whole']:,.0f} MiB = "
+        f"{above['whole'] / mib:.1f} batches"
+    )
+
+    agree = _counts_agree(p2, p3)
+    if not agree:
+        console.print("[bold red]counts differ between cases[/]")
+    for name, group in (("P2", p2), ("P3", p3)):
+        for case, m in group.items():
+            if m.other_cpu_seconds > NOISY_SHARE * m.timed_seconds * (os.cpu_count() or 1):
+                console.print(
+                    f"[yellow]noisy[/]: other processes used {m.other_cpu_seconds:.1f} CPU s "
+                    f"during the {m.timed_seconds:.1f} s of {name} {case}"
+                )
+
+    profile: list[dict[str, Any]] = []
+    if p2_ratio > P2_TARGET:
+        profile = profile_isolated(path)
+        table = Table(title="Where publish spends its time (one run under cProfile)")
+        for column in ("step", "seconds", "share"):
+            table.add_column(column, justify="left" if column == "step" else "right")
+        for step in profile:
+            share = step["seconds"] / step["total"] if step["total"] else 0.0
+            table.add_row(step["step"], _fmt_seconds(step["seconds"]), f"{share:.0%}")
+        console.print(table)
+
+    out = data.RESULTS / f"publish-{rows}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "P2/P3 write-audit-publish",
+                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "rows": rows,
+                "repeat": repeat,
+                "seed": seed,
+                "bad_share": BAD_SHARE,
+                "batch_rows": p3_batch,
+                "batch_mib": round(mib, 1),
+                "machine": machine_info(),
+                "code": code_version(),
+                "p2": {
+                    "reference": "reference",
+                    "cases": {
+                        c: {**asdict(m), "ratio": m.median / p2["reference"].median}
+                        for c, m in p2.items()
+                    },
+                    "target": P2_TARGET,
+                    "publish_ratio": p2_ratio,
+                    "publish_stream_ratio": stream_ratio,
+                    "met": p2_ratio <= P2_TARGET,
+                    "profile": profile,
+                },
+                "p3": {
+                    "reference": "whole",
+                    "cases": {
+                        c: {**asdict(m), "ratio": m.median / p3["whole"].median}
+                        for c, m in p3.items()
+                    },
+                    "peak_above_start_mib": above,
+                    "stream_peak_in_batches": multiple,
+                    "target_multiple": P3_TARGET_MULTIPLE,
+                    "bounded": bounded,
+                },
+                "counts_agree": agree,
+                "wall_seconds": round(time.perf_counter() - started, 1),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    console.print(f"wrote {out}")
+    return out
+
+
+def _counts_agree(p2: dict[str, Measurement], p3: dict[str, Measurement]) -> bool:
+    """Every publishing case found the same rows in, valid, rejected and published."""
+    keys = ("rows", "rows_valid", "rows_rejected", "published", "committed")
+    seen = {
+        tuple(m.counts.get(k) for k in keys)
+        for group in (p2, p3)
+        for case, m in group.items()
+        if case != "reference"
+    }
+    rows = {m.counts.get("rows") for group in (p2, p3) for m in group.values()}
+    return len(seen) == 1 and len(rows) == 1
+
+
+def cli() -> None:
+    """Parse the command line and run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the table")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per case")
+    parser.add_argument("--seed", type=int, default=data.DEFAULT_SEED)
+    args = parser.parse_args()
+    main(args.rows, args.repeat, seed=args.seed)
+
+
+if __name__ == "__main__":
+    cli()
