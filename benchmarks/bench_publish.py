@@ -28,6 +28,9 @@ streaming peak above the process's start must be a small multiple of it, not of 
 case's counts (rows in, valid, rejected, published) are compared. When ``publish`` misses the
 P2 target, one ``publish`` is profiled (cProfile) and its time split by step.
 
+``--sweep 300000,1000000,3000000`` instead measures ``publish`` against ``publish_stream`` at each
+size (where ``publish_rows`` should switch): ``results/publish-sweep.json``.
+
 Run: ``python benchmarks/bench_publish.py --rows 10000000 --repeat 3``.
 """
 
@@ -489,14 +492,67 @@ def _counts_agree(p2: dict[str, Measurement], p3: dict[str, Measurement]) -> boo
     return len(seen) == 1 and len(rows) == 1
 
 
+def sweep(sizes: list[int], repeat: int = 3, *, seed: int = data.DEFAULT_SEED) -> Path:
+    """Whole-table ``publish`` against ``publish_stream`` (``DEFAULT_BATCH_ROWS`` batches) of
+    in-memory tables of each size (~1% bad rows): where ``publish_rows`` should switch.
+
+    Returns:
+        The JSON results file, ``benchmarks/results/publish-sweep.json``.
+    """
+    console = Console(width=max(Console().width, 112))
+    table = Table(title=f"publish vs publish_stream ({DEFAULT_BATCH_ROWS:,}-row batches)")
+    for column in ("rows", "publish", "stream", "stream / publish", "peak publish", "peak stream"):
+        table.add_column(column, justify="right")
+    found: dict[int, dict[str, Any]] = {}
+    for rows in sizes:
+        path = data.ensure_delta(rows, seed=seed, bad_share=BAD_SHARE)
+        whole = measure_isolated("publish", path, DEFAULT_BATCH_ROWS, repeat)
+        stream = measure_isolated("publish_stream", path, DEFAULT_BATCH_ROWS, repeat)
+        found[rows] = {"publish": asdict(whole), "publish_stream": asdict(stream)}
+        table.add_row(
+            f"{rows:,}",
+            _fmt_seconds(whole.median),
+            _fmt_seconds(stream.median),
+            f"{stream.median / whole.median:.2f}",
+            f"{whole.rss_peak_mib:,.0f} MiB",
+            f"{stream.rss_peak_mib:,.0f} MiB",
+        )
+    console.print(table)
+    out = data.RESULTS / "publish-sweep.json"
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "publish vs publish_stream by size",
+                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "repeat": repeat,
+                "batch_rows": DEFAULT_BATCH_ROWS,
+                "machine": machine_info(),
+                "code": code_version(),
+                "results": found,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    console.print(f"wrote {out}")
+    return out
+
+
 def cli() -> None:
-    """Parse the command line and run the benchmark."""
+    """Parse the command line and run the benchmark (or the threshold sweep)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the table")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per case")
     parser.add_argument("--seed", type=int, default=data.DEFAULT_SEED)
+    parser.add_argument(
+        "--sweep",
+        help="instead: publish vs publish_stream at these sizes, e.g. 300000,1000000,3000000",
+    )
     args = parser.parse_args()
-    main(args.rows, args.repeat, seed=args.seed)
+    if args.sweep:
+        sweep([int(n) for n in args.sweep.split(",")], args.repeat, seed=args.seed)
+    else:
+        main(args.rows, args.repeat, seed=args.seed)
 
 
 if __name__ == "__main__":

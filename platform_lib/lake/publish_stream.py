@@ -9,14 +9,17 @@ and its rejected rows are spooled to a temporary Arrow file. At the end of the s
 
 - a failing blocking rule or a rejected share above the contract's threshold makes the stream
   raise, so ``write_deltalake`` commits nothing: the table keeps its previous version and no
-  quarantine row of the run is kept. The Parquet files already written are referenced by no
-  Delta version; they stay on disk, invisible to readers, until a ``VACUUM`` removes them;
+  quarantine row of the run is kept. The Parquet files already written (deltalake closes one
+  every ~100 MB; a smaller stream leaves none) are referenced by no Delta version: they stay on
+  disk, invisible to readers, until a ``VACUUM`` removes them;
 - otherwise the quarantine is committed (the same rows, ``run_id``, ``row_hash``, dedupe and
   overwrite semantics as ``publish``, by the same code), and then the table, both commits tagged
   with the run id. A crash in between is reconciled by the next publish, as for ``publish``.
 
-Memory is bounded by one batch of ``batch_rows`` rows and the keys of the unique columns (8 or
-16 bytes a distinct key); the valid rows are spooled to disk too when the contract has SQL rules.
+Memory does not grow with the table, except for the keys of the unique columns (8 or 16 bytes a
+distinct key): it is one batch of ``batch_rows`` rows in the engine (its per-row pass holds ~8x
+the batch's Arrow size), deltalake's open file, and the source's own read buffers. The rejected
+rows, and with SQL rules the valid rows, are spooled to temporary files, not held.
 
 :func:`publish_rows` chooses: an Arrow table of at most ``stream_threshold_rows`` rows, or a
 record batch reader that ends within that many rows, is published whole by ``publish``; anything

@@ -155,7 +155,8 @@ class _KeyGroup:
     """Keys published outside the stream: a repeat breaks the unique rules, not the metrics."""
 
     def add_taken(self, values: pa.Array | pa.ChunkedArray, type_: pa.DataType) -> None:
-        keys = row_keys(_series(pa.chunked_array([values]).cast(type_))).drop_nulls().sort()
+        """Remember ``values`` (cast to the column's type) as published outside the stream."""
+        keys = row_keys(_series(values.cast(type_))).drop_nulls().sort()
         self.taken.add(keys.filter(~self.taken.contains(keys)))
 
 
