@@ -65,7 +65,7 @@ def _collector_paused() -> Iterator[None]:
 
     The build allocates hundreds of thousands of objects that all stay alive (contracts, specs,
     op and asset definitions), so the collector's full passes meanwhile walk an ever larger heap
-    and free next to nothing: about 1 s of the 7 s that building 2,000 tables in 50 domains took
+    and free next to nothing: 0.5-1 s of the 6-7 s that building 2,000 tables in 50 domains took
     (benchmarks/README.md, P4). Reference counting frees as usual; cycles wait for the next
     collection after the build.
     """
