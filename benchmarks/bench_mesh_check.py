@@ -16,6 +16,12 @@ the median of ``--repeat`` timed runs, wall time seen by the parent:
 - ``import``: ``python -c "import genmesh.d00.definitions, ..."``, what building every location
   costs: the imports, every contract loaded once (by ``domain_definitions``, through the project's
   cache) and every ``Definitions`` built. It is the reference: every ratio is against it.
+- ``plain_import``: ``python -c "import plaingen.d00.definitions, ..."``, the same assets written in
+  plain Dagster (package ``plaingen``, same project): the same keys, deps (cross-domain ones
+  included), group, owners, kinds, tags, description, freshness policy and check specs (name,
+  blocking, description: read from one real ``genmesh`` location when the project is generated),
+  no contract and no platform_lib. Every asset's facts are compared between the two packages
+  (one untimed load of each). The issue's target: ``import`` within 1.25 x ``plain_import``.
 - ``check_cold``: ``mesh check --json --no-cache``: every contract parsed and validated, every
   location imported, as on a fresh clone.
 - ``check``: ``mesh check --json`` with its cache (``.mesh/cache``) filled by the warm-up run: what
@@ -30,7 +36,8 @@ the median of ``--repeat`` timed runs, wall time seen by the parent:
 The issue's target is ``mesh check`` within 3 s for 2,000 contracts in 50 domains; it is judged on
 the cached check, and the cold one is reported beside it. When the check's median misses
 ``TARGET_SECONDS`` (or with ``--profile``) one cold run is profiled with cProfile and summarised by
-phase.
+phase; when ``import`` misses ``PLAIN_TARGET`` x ``plain_import`` (or with ``--profile-import``),
+one import of every location is.
 
 Run: ``python benchmarks/bench_mesh_check.py --domains 50 --tables 40 --repeat 3`` (see ``run.py``).
 """
@@ -61,11 +68,13 @@ from data import RESULTS
 
 BIN = Path(sys.executable).parent
 MESH = BIN / "mesh"
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 """Bump when the generated project changes, so a stored one is rebuilt."""
 MANIFEST = "benchmark-manifest.json"
 DEFAULT_SEED = 20261125
 PACKAGE = "genmesh"
+PLAIN_PACKAGE = "plaingen"
+"""The same assets in plain Dagster: no platform_lib, no contracts."""
 CURATED_SHARE = 0.25
 """Share of each domain's tables in the curated layer (the first ones); the rest are products."""
 CROSS_SHARE = 0.20
@@ -77,6 +86,9 @@ TARGET_SECONDS = 3.0
 """The issue's target for ``mesh check`` at 2,000 contracts / 50 domains."""
 TARGET_SIZE = (50, 40)
 REFERENCE = "import"
+PLAIN_REFERENCE = "plain_import"
+PLAIN_TARGET = 1.25
+"""The issue's target for building the definitions: ``import`` within 1.25 x ``plain_import``."""
 PROFILE_TOP = 30
 
 
@@ -229,10 +241,206 @@ schema:
 """
 
 
+PLAIN_INIT = '''"""The generated mesh in plain Dagster, no contracts: bench_mesh_check.py wrote it.
+
+The same assets as ``{package}``: keys, deps, group, owners, kinds, tags, description, freshness
+policy, and one check spec per check platform_lib derives from a table's contract (name, blocking,
+description), written out here instead of read from the contract; the same computation (pyarrow).
+"""
+
+import datetime as dt
+
+import pyarrow as pa
+from dagster import (
+    AssetCheckSpec,
+    AssetKey,
+    AssetsDefinition,
+    FreshnessPolicy,
+    MaterializeResult,
+    asset,
+)
+
+CHECKS = {checks}
+"""(name, blocking, description) of each check of a table, as platform_lib builds them."""
+FRESHNESS = FreshnessPolicy.time_window(fail_window=dt.timedelta(days={freshness_days}))
+
+
+def declare(domain: str, layer: str, name: str, *deps: str) -> AssetsDefinition:
+    """The asset ``domain/layer/name`` reading ``deps`` (``domain/layer/table`` each)."""
+    key = AssetKey([domain, layer, name])
+
+    @asset(
+        key=key,
+        description=f"{description}",
+        group_name=domain,
+        owners=[f"team:{{domain}}"],
+        kinds={{"delta"}},
+        tags={{"mesh/domain": domain, "mesh/layer": layer}},
+        deps=[AssetKey(dep.split("/")) for dep in deps],
+        check_specs=[
+            AssetCheckSpec(check, asset=key, description=text, blocking=blocking)
+            for check, blocking, text in CHECKS
+        ],
+        freshness_policy=FRESHNESS,
+    )
+    def compute() -> MaterializeResult:
+        rows = pa.table({{"id": ["1"], "amount": [1.0]}})  # what {package}'s tables compute
+        return MaterializeResult(metadata={{"dagster/row_count": rows.num_rows}})
+
+    return compute
+'''
+
+PLAIN_DEFINITIONS = '''"""Domain {domain} of the generated mesh in plain Dagster: {count} tables."""
+
+from dagster import Definitions
+
+from {package} import declare
+
+assets = [
+{lines}
+]
+
+defs = Definitions(assets=assets)
+'''
+
+FRESHNESS_DAYS = 1
+"""The SLA of ``CONTRACT`` (``freshness``, 1 d)."""
+DESCRIPTION = "Generated table {table} of domain {domain}, for measuring mesh check."
+"""An asset's description: ``CONTRACT``'s ``purpose``."""
+
+FACTS_DRIVER = """
+import importlib
+import json
+import sys
+import warnings
+
+warnings.filterwarnings("ignore")
+facts = {}
+for module in sys.argv[1:]:
+    for assets_def in importlib.import_module(module).defs.assets:
+        for spec in assets_def.specs:
+            facts[spec.key.to_user_string()] = {
+                "deps": sorted(dep.asset_key.to_user_string() for dep in spec.deps),
+                "group": spec.group_name,
+                "owners": list(spec.owners),
+                "kinds": sorted(spec.kinds),
+                "tags": dict(spec.tags),
+                "description": spec.description,
+                "freshness": repr(spec.freshness_policy),
+                "checks": [
+                    [check.name, check.blocking, check.description]
+                    for check in assets_def.check_specs
+                    if check.asset_key == spec.key
+                ],
+                "metadata": sorted(spec.metadata),
+            }
+json.dump(facts, sys.stdout)
+"""
+"""Print, as JSON, what defines each asset of the given definitions modules (their ``defs``)."""
+SAME_FACTS = ("deps", "group", "owners", "kinds", "tags", "description", "freshness", "checks")
+"""What the plain reference has the same as platform_lib's definitions (all but the metadata)."""
+
+
 def _table_line(planned: PlannedTable) -> str:
     args = [f"Layer.{planned.layer.upper()}", json.dumps(planned.name)]
     args += [f"{r.input}={r.source()}" for r in planned.reads]
     return f"    declare({', '.join(args)}),"
+
+
+def _plain_line(planned: PlannedTable) -> str:
+    args = [planned.domain, planned.layer, planned.name, *(r.table for r in planned.reads)]
+    return f"    declare({', '.join(json.dumps(a) for a in args)}),"
+
+
+def asset_facts(project: Path, modules: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """What defines each asset of ``modules``, read from their ``defs`` (``FACTS_DRIVER``)."""
+    done = subprocess.run(
+        [sys.executable, "-c", FACTS_DRIVER, *modules],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise RuntimeError(f"loading {modules[0]}, ... failed: {done.stderr[-2000:]}")
+    facts: dict[str, Any] = json.loads(done.stdout)
+    return facts
+
+
+def _platform_checks(project: Path, domain: str) -> list[list[Any]]:
+    """The checks platform_lib gives every generated table, read from one domain's definitions.
+
+    Every table has the same contract but for its names, so every table has the same checks.
+    """
+    with tempfile.TemporaryDirectory(prefix="mesh-bench-lake-") as lake:
+        env = environment(project, Path(lake))
+        facts = asset_facts(project, [f"{PACKAGE}.{domain}.definitions"], env)
+    checks = {json.dumps(f["checks"]) for f in facts.values()}
+    if len(checks) != 1:
+        raise RuntimeError(f"the tables of {domain} do not all have the same checks: {checks}")
+    found: list[list[Any]] = json.loads(checks.pop())
+    return found
+
+
+def write_plain_package(project: Path, plan: dict[str, list[PlannedTable]]) -> None:
+    """Write ``plaingen``: every domain's assets in plain Dagster, with platform_lib's checks."""
+    checks = _platform_checks(project, next(iter(plan)))
+    package = project / PLAIN_PACKAGE
+    package.mkdir()
+    listing = "(\n" + "".join(f"    {tuple(c)!r},\n" for c in checks) + ")"
+    (package / "__init__.py").write_text(
+        PLAIN_INIT.format(
+            package=PACKAGE,
+            checks=listing,
+            freshness_days=FRESHNESS_DAYS,
+            description=DESCRIPTION.format(table="{name}", domain="{domain}"),
+        )
+    )
+    for domain, planned in plan.items():
+        module = package / domain
+        module.mkdir()
+        (module / "__init__.py").write_text("")
+        (module / "definitions.py").write_text(
+            PLAIN_DEFINITIONS.format(
+                domain=domain,
+                count=len(planned),
+                package=PLAIN_PACKAGE,
+                lines="\n".join(_plain_line(p) for p in planned),
+            )
+        )
+
+
+def plain_equivalence(project: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Compare every asset of ``plaingen`` with platform_lib's, fact by fact (``SAME_FACTS``).
+
+    Both packages are loaded in one fresh process each; what only platform_lib adds (the
+    definition metadata from the contract) is listed, not compared.
+    """
+    ours = asset_facts(project, definitions_modules(project, PACKAGE), env)
+    plain = asset_facts(project, definitions_modules(project, PLAIN_PACKAGE), env)
+    mismatches = [f"only in {PACKAGE}: {key}" for key in sorted(set(ours) - set(plain))]
+    mismatches += [f"only in {PLAIN_PACKAGE}: {key}" for key in sorted(set(plain) - set(ours))]
+    for key in sorted(set(ours) & set(plain)):
+        mismatches += [
+            f"{key} {fact}: {ours[key][fact]!r} != {plain[key][fact]!r}"
+            for fact in SAME_FACTS
+            if ours[key][fact] != plain[key][fact]
+        ]
+    deps = [(key, dep) for key, facts in ours.items() for dep in facts["deps"]]
+    metadata = {name for facts in ours.values() for name in facts["metadata"]}
+    return {
+        "equal": not mismatches,
+        "assets": len(ours),
+        "checks": sum(len(facts["checks"]) for facts in ours.values()),
+        "deps": len(deps),
+        "cross_domain_deps": sum(key.split("/")[0] != dep.split("/")[0] for key, dep in deps),
+        "compared": list(SAME_FACTS),
+        "only_in_platform_metadata": sorted(
+            metadata - {name for facts in plain.values() for name in facts["metadata"]}
+        ),
+        "mismatches": len(mismatches),
+        "first_mismatches": mismatches[:20],
+    }
 
 
 def _manifest(domains: int, tables: int, seed: int) -> dict[str, Any]:
@@ -278,6 +486,7 @@ def ensure_project(domains: int, tables: int, seed: int = DEFAULT_SEED) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(CONTRACT.format(domain=domain, layer=table.layer, table=table.name))
     (root / "workspace.yaml").write_text("\n".join(workspace) + "\n")
+    write_plain_package(root, plan)
     manifest.write_text(json.dumps(wanted, indent=2) + "\n")
     return root
 
@@ -300,15 +509,25 @@ def plan_summary(domains: int, tables: int, seed: int) -> dict[str, int]:
 # -- the cases -----------------------------------------------------------------------------------
 
 
+def definitions_modules(project: Path, package: str) -> list[str]:
+    """``<package>.d00.definitions``, ... : every domain's definitions module in ``package``."""
+    found = (project / package).glob("*/definitions.py")
+    return sorted(f"{package}.{path.parent.name}.definitions" for path in found)
+
+
 def case_commands(project: Path) -> dict[str, tuple[list[str], str]]:
-    """Case -> (command, label). ``import`` imports every location named in workspace.yaml."""
-    modules = sorted(
-        f"{PACKAGE}.{p.name}.definitions" for p in (project / PACKAGE).iterdir() if p.is_dir()
-    )
+    """Case -> (command, label). ``import`` imports every location named in workspace.yaml,
+    ``plain_import`` the same assets in plain Dagster."""
+    modules = definitions_modules(project, PACKAGE)
+    plain = definitions_modules(project, PLAIN_PACKAGE)
     return {
         "import": (
             [sys.executable, "-c", f"import {', '.join(modules)}"],
             "import every definitions module",
+        ),
+        "plain_import": (
+            [sys.executable, "-c", f"import {', '.join(plain)}"],
+            "the same assets in plain Dagster",
         ),
         "check_cold": (
             [str(MESH), "check", "--json", "--no-cache"],
@@ -436,14 +655,20 @@ def measure(
 
 
 def environment(project: Path, lake: Path) -> dict[str, str]:
-    """The environment of every measured process."""
-    return {
+    """The environment of every measured process.
+
+    Without ``PYTHONDONTWRITEBYTECODE``: the warm-up run writes the ``.pyc`` files that the timed
+    runs then read, as on any deployed code server (compiling Dagster from source takes ~2 s).
+    """
+    env = {
         **os.environ,
         "PYTHONPATH": str(project),
         "MESH_LAKE_ROOT": str(lake),
         "DAGSTER_HOME": str(lake / "dagster_home"),
         "PYTHONWARNINGS": "ignore",
     }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 # -- profiling -----------------------------------------------------------------------------------
@@ -513,11 +738,79 @@ def profile_check(project: Path, env: dict[str, str]) -> Path:
     return out
 
 
-def phase_rows(stats: pstats.Stats) -> list[dict[str, Any]]:
-    """Cumulative time and calls of every function of ``PHASES`` found in ``stats``."""
+IMPORT_PROFILE_DRIVER = """
+import cProfile
+import importlib
+import sys
+import warnings
+
+
+def load_platform():
+    import dagster
+    import platform_lib.orchestration.domain
+
+
+warnings.filterwarnings("ignore")
+profiler = cProfile.Profile()
+profiler.enable()
+load_platform()
+for module in sys.argv[1:]:
+    importlib.import_module(module)
+profiler.disable()
+profiler.dump_stats({out!r})
+"""
+"""Import every ``genmesh`` definitions module under cProfile (Dagster and platform_lib first)."""
+
+IMPORT_PHASES: list[tuple[str, str, str]] = [
+    ("import Dagster and platform_lib (polars, duckdb, ...)", "<string>", "load_platform"),
+    (f"import {PACKAGE}.*.definitions", f"*/{PACKAGE}/*/definitions.py", "<module>"),
+    (
+        "  @table and reads() (the domains' declarations)",
+        "*/orchestration/table_spec.py",
+        "declare",
+    ),
+    ("  domain_definitions", "*/orchestration/domain.py", "domain_definitions"),
+    (
+        "    project_registry (contracts, from .mesh/cache)",
+        "*/contracts/registry.py",
+        "project_registry",
+    ),
+    ("    table_asset", "*/orchestration/assets.py", "table_asset"),
+    ("      check_specs (AssetCheckSpec per rule)", "*/orchestration/assets.py", "check_specs"),
+    ("      definition_metadata", "*/orchestration/metadata.py", "definition_metadata"),
+    (
+        "      @asset (Dagster's decorator)",
+        "*/decorators/asset_decorator.py",
+        "create_assets_def_from_fn_and_decorator_args",
+    ),
+]
+"""(label, path pattern, function) of the phases of building every location's definitions."""
+
+
+def profile_definitions(project: Path, env: dict[str, str]) -> Path:
+    """Import every ``genmesh`` definitions module once under cProfile; return the stats file."""
+    out = project / "import.prof"
+    out.unlink(missing_ok=True)
+    driver = IMPORT_PROFILE_DRIVER.format(out=str(out))
+    done = subprocess.run(
+        [sys.executable, "-c", driver, *definitions_modules(project, PACKAGE)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode or not out.exists():
+        raise RuntimeError(f"profiling the definitions' import failed: {done.stderr[-2000:]}")
+    return out
+
+
+def phase_rows(
+    stats: pstats.Stats, phases: list[tuple[str, str, str]] = PHASES
+) -> list[dict[str, Any]]:
+    """Cumulative time and calls of every function of ``phases`` found in ``stats``."""
     table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     rows = []
-    for label, pattern, name in PHASES:
+    for label, pattern, name in phases:
         found = [
             (value[1], value[3])
             for (path, _, function), value in table.items()
@@ -535,17 +828,22 @@ def phase_rows(stats: pstats.Stats) -> list[dict[str, Any]]:
     return rows
 
 
-def profile_summary(path: Path, console: Console, top: int = PROFILE_TOP) -> dict[str, Any]:
+def profile_summary(
+    path: Path,
+    console: Console,
+    top: int = PROFILE_TOP,
+    *,
+    what: str = "mesh check",
+    phases: list[tuple[str, str, str]] = PHASES,
+) -> dict[str, Any]:
     """Print the phases and the ``top`` calls by cumulative time; return both for the JSON."""
     stats = pstats.Stats(str(path))
     total: float = stats.total_tt  # type: ignore[attr-defined]
-    phases = phase_rows(stats)
-    table = Table(
-        title=f"mesh check under cProfile: {total:.2f} s in all (profiler overhead incl.)"
-    )
+    rows = phase_rows(stats, phases)
+    table = Table(title=f"{what} under cProfile: {total:.2f} s in all (profiler overhead incl.)")
     for column in ("phase", "calls", "cumulative", "share"):
         table.add_column(column, justify="left" if column == "phase" else "right")
-    for row in phases:
+    for row in rows:
         table.add_row(
             row["label"],
             f"{row['calls']:,}",
@@ -559,7 +857,7 @@ def profile_summary(path: Path, console: Console, top: int = PROFILE_TOP) -> dic
     start = listing.find("   ncalls")
     console.print(f"[bold]top {top} by cumulative time[/] ({path}):", highlight=False)
     console.print(listing[start:].rstrip(), highlight=False, markup=False, soft_wrap=True)
-    return {"file": str(path), "total_seconds": total, "phases": phases, "top": listing[start:]}
+    return {"file": str(path), "total_seconds": total, "phases": rows, "top": listing[start:]}
 
 
 # -- reporting -----------------------------------------------------------------------------------
@@ -597,6 +895,7 @@ def main(
     *,
     seed: int = DEFAULT_SEED,
     profile: bool | None = None,
+    profile_import: bool | None = None,
 ) -> Path:
     """Generate the mesh, measure every case, print the tables, write the JSON results.
 
@@ -607,6 +906,8 @@ def main(
         seed: Seed of the generated mesh.
         profile: Profile one ``mesh check`` run: always (True), never (False), or when the check
             misses ``TARGET_SECONDS`` (None).
+        profile_import: Profile one import of every location: always (True), never (False), or
+            when ``import`` misses ``PLAIN_TARGET`` x ``plain_import`` (None).
 
     Returns:
         The JSON results file, ``benchmarks/results/mesh-check-<domains>x<tables>.json``.
@@ -630,6 +931,20 @@ def main(
         env = environment(project, Path(lake))
         for case, (command, _) in commands.items():
             results[case] = measure(case, command, project, env, repeat, contracts)
+        equivalence = plain_equivalence(project, env)
+        plain = results[PLAIN_REFERENCE]
+        plain.verified = plain.verified and equivalence["equal"]
+        plain.detail = (
+            f"{equivalence['assets']:,} assets, {equivalence['checks']:,} checks, "
+            f"{equivalence['deps']:,} deps ({equivalence['cross_domain_deps']:,} across domains): "
+            + (
+                f"the same {', '.join(SAME_FACTS)} as {REFERENCE}; not in plain: the contract's "
+                f"metadata ({', '.join(equivalence['only_in_platform_metadata'])})"
+                if equivalence["equal"]
+                else f"{equivalence['mismatches']} differences, e.g. "
+                + "; ".join(equivalence["first_mismatches"][:3])
+            )
+        )
         check = results["check"].median
         target_applies = (domains, tables) == TARGET_SIZE
         met = check <= TARGET_SECONDS
@@ -659,9 +974,28 @@ def main(
             f"every location, {_fmt_seconds(results[REFERENCE].median)}); "
             f"{_fmt_seconds(results['startup'].median)} of each is the command's imports{scope}"
         )
+        ours = results[REFERENCE]
+        plain_ratio = ours.median / plain.median
+        plain_cpu_ratio = statistics.median(ours.cpu_seconds) / statistics.median(plain.cpu_seconds)
+        plain_met = plain_ratio <= PLAIN_TARGET
+        console.print(
+            f"target: {REFERENCE} <= {PLAIN_TARGET:.2f} x {PLAIN_REFERENCE} (the same assets in "
+            f"plain Dagster): {'[green]met[/]' if plain_met else '[bold red]missed[/]'}, "
+            f"{plain_ratio:.2f} x ({_fmt_seconds(ours.median)} against "
+            f"{_fmt_seconds(plain.median)}; CPU time {plain_cpu_ratio:.2f} x)",
+            highlight=False,
+        )
         profiled: dict[str, Any] | None = None
         if profile or (profile is None and not met):
             profiled = profile_summary(profile_check(project, env), console)
+        import_profiled: dict[str, Any] | None = None
+        if profile_import or (profile_import is None and not plain_met):
+            import_profiled = profile_summary(
+                profile_definitions(project, env),
+                console,
+                what="importing every location",
+                phases=IMPORT_PHASES,
+            )
 
     out = RESULTS / f"mesh-check-{domains}x{tables}.json"
     out.write_text(
@@ -687,8 +1021,17 @@ def main(
                     case: {**asdict(m), "ratio": m.median / results[REFERENCE].median}
                     for case, m in results.items()
                 },
+                "plain_reference": {
+                    "case": PLAIN_REFERENCE,
+                    "target_ratio": PLAIN_TARGET,
+                    "ratio": plain_ratio,
+                    "cpu_ratio": plain_cpu_ratio,
+                    "target_met": plain_met,
+                    "equivalence": equivalence,
+                },
                 "verified": all(m.verified for m in results.values()),
                 "profile": profiled,
+                "import_profile": import_profiled,
                 "wall_seconds": round(time.perf_counter() - started, 1),
             },
             indent=2,
@@ -713,6 +1056,12 @@ def cli() -> None:
         help="profile one mesh check run (default: only when it misses the target)",
     )
     parser.add_argument(
+        "--profile-import",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="profile one import of every location (default: only when it misses its target)",
+    )
+    parser.add_argument(
         "--profile-only",
         action="store_true",
         help="instead: generate the mesh and profile one mesh check, measuring nothing",
@@ -724,7 +1073,14 @@ def cli() -> None:
             env = environment(project, Path(lake))
             profile_summary(profile_check(project, env), Console(width=160))
     else:
-        main(args.domains, args.tables, args.repeat, seed=args.seed, profile=args.profile)
+        main(
+            args.domains,
+            args.tables,
+            args.repeat,
+            seed=args.seed,
+            profile=args.profile,
+            profile_import=args.profile_import,
+        )
 
 
 if __name__ == "__main__":
