@@ -2,8 +2,8 @@
 
 A table of ``--days`` days x ``--rows-per-day`` rows (booking id unique across the table, a
 ``date`` partition column, an amount range, a currency set) is written once, partitioned by day,
-under ``benchmarks/results/data/partitioned-<days>x<rows>/``. Cases, in this process, one
-warm-up then the median of ``--repeat`` runs:
+under ``benchmarks/results/data/partitioned-<days>x<rows>/``. Each case runs in its own spawned
+process (one warm-up, then the median of ``--repeat`` runs; the process's peak RSS reported):
 
 - ``partition``: ``publish(..., partition=PartitionWrite(day))`` of one day's rows into the
   365-day table: validation, the ``partition_day`` rule, uniqueness against the other 364 days
@@ -20,11 +20,15 @@ import argparse
 import datetime as dt
 import gc
 import json
+import multiprocessing
+import resource
 import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -115,9 +119,8 @@ def ensure_table(days: int, rows: int) -> Path:
     return folder
 
 
-def timed(run: object, repeat: int) -> list[float]:
+def timed(run: Callable[[], None], repeat: int) -> list[float]:
     """One warm-up, then ``repeat`` timed calls of ``run``."""
-    assert callable(run)
     run()
     seconds = []
     for _ in range(repeat):
@@ -128,45 +131,68 @@ def timed(run: object, repeat: int) -> list[float]:
     return seconds
 
 
+def run_case(case: str, lake: str, days: int, rows: int, repeat: int, out: object) -> None:
+    """In a spawned process: time ``case`` and put (seconds, rows published, table rows, peak
+    RSS MiB) on the queue ``out``."""
+    rules = contract()
+    day_index = days // 2
+    batch = day_rows(day_index, rows)
+    day = FIRST_DAY + dt.timedelta(days=day_index)
+    settings = MeshSettings(
+        project_root=Path(lake).parent,
+        lake_root=lake,
+        landing_root=Path(lake).parent / "landing",
+        dagster_home=Path(lake).parent / "dagster",
+    )
+    write = (
+        PartitionWrite(daily("day", start=FIRST_DAY), day, "date") if case == "partition" else None
+    )
+    outcomes = []
+
+    def once() -> None:
+        outcomes.append(
+            publish(
+                KEY if write is not None else STANDALONE, batch, contract=rules,
+                mode=WriteMode.OVERWRITE, settings=settings, run_id="bench", partition=write,
+            )
+        )  # fmt: skip
+
+    seconds = timed(once, repeat)
+    last = outcomes[-1]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.put((seconds, last.validation.rows_valid, last.table_rows, peak))  # type: ignore[attr-defined]
+
+
+def measure(case: str, lake: Path, days: int, rows: int, repeat: int) -> tuple[Any, ...]:
+    """Run ``case`` in a fresh spawned process and return what it measured."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=run_case, args=(case, str(lake), days, rows, repeat, queue))
+    process.start()
+    measured = queue.get()
+    process.join()
+    return tuple(measured)
+
+
 def main(days: int = 365, rows_per_day: int = 30_000, repeat: int = 3) -> Path:
     """Measure both cases, print the table, write the JSON results."""
     console = Console()
     source = ensure_table(days, rows_per_day)
-    rules = contract()
-    day_index = days // 2
-    batch = day_rows(day_index, rows_per_day)
-    day = FIRST_DAY + dt.timedelta(days=day_index)
     with tempfile.TemporaryDirectory(prefix="mesh-bench-partitions-") as scratch:
         lake = Path(scratch) / "lake"
         shutil.copytree(source, lake)
-        settings = MeshSettings(
-            project_root=Path(scratch),
-            lake_root=str(lake),
-            landing_root=Path(scratch) / "landing",
-            dagster_home=Path(scratch) / "dagster",
-        )
-        write = PartitionWrite(daily("day", start=FIRST_DAY), day, "date")
-        outcomes = {}
-
-        def partition() -> None:
-            outcomes["partition"] = publish(
-                KEY, batch, contract=rules, mode=WriteMode.OVERWRITE, settings=settings,
-                run_id="bench", partition=write,
-            )  # fmt: skip
-
-        def standalone() -> None:
-            outcomes["standalone"] = publish(
-                STANDALONE, batch, contract=rules, mode=WriteMode.OVERWRITE, settings=settings,
-                run_id="bench",
-            )  # fmt: skip
-
-        results = {"standalone": timed(standalone, repeat), "partition": timed(partition, repeat)}
-        published = {case: outcome.validation.rows_valid for case, outcome in outcomes.items()}
-        table_rows = outcomes["partition"].table_rows
+        measured = {
+            case: measure(case, lake, days, rows_per_day, repeat)
+            for case in ("standalone", "partition")
+        }
+    results = {case: m[0] for case, m in measured.items()}
+    published = {case: m[1] for case, m in measured.items()}
+    peaks = {case: m[3] for case, m in measured.items()}
+    table_rows = measured["partition"][2]
     reference = statistics.median(results["standalone"])
     ratio = statistics.median(results["partition"]) / reference
     table = Table(title=f"P5: one day of a {days}-day table ({rows_per_day:,} rows a day)")
-    for column in ("case", "median", "min", "max", "x standalone", "rows published"):
+    for column in ("case", "median", "min", "max", "x standalone", "rows published", "peak RSS"):
         table.add_column(column, justify="left" if column == "case" else "right")
     for case, seconds in results.items():
         table.add_row(
@@ -176,6 +202,7 @@ def main(days: int = 365, rows_per_day: int = 30_000, repeat: int = 3) -> Path:
             f"{max(seconds):.3f} s",
             f"{statistics.median(seconds) / reference:.2f}",
             f"{published[case]:,}",
+            f"{peaks[case]:,.0f} MiB",
         )
     console.print(table)
     ok = published["partition"] == published["standalone"] == rows_per_day
@@ -197,6 +224,7 @@ def main(days: int = 365, rows_per_day: int = 30_000, repeat: int = 3) -> Path:
                 "repeat": repeat,
                 "seconds": results,
                 "medians": {case: statistics.median(s) for case, s in results.items()},
+                "rss_peak_mib": peaks,
                 "ratio": ratio,
                 "target_ratio": TARGET_RATIO,
                 "target_met": ratio <= TARGET_RATIO,
