@@ -29,12 +29,15 @@ table copies). Both paths give the same published table, quarantine and verdicts
 
 import itertools
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
@@ -70,9 +73,10 @@ from platform_lib.quality.stream import (
 from platform_lib.settings import MeshSettings
 
 # The stream is read on a worker thread of deltalake's tokio runtime, where no other deltalake
-# call may block (it panics: "Cannot start a runtime from within a runtime"). The calls the
-# stream makes (the quarantine commit, the lookups of other days' keys) run on a helper thread
-# and the stream waits for them: that needs a second runtime worker, or it waits forever. Tokio
+# call may block (it panics: "Cannot start a runtime from within a runtime"). The deltalake calls
+# the stream makes (the quarantine commit; the lookups of other days' keys, made while checking)
+# run on threads of ours while the stream waits: that needs a second runtime worker, or the wait
+# never ends. Tokio
 # sizes its runtime from TOKIO_WORKER_THREADS (default: the CPUs), read when deltalake first
 # starts it, which is after this import in any process that imports the platform first.
 _MIN_WORKERS = 2
@@ -82,6 +86,7 @@ DEFAULT_STREAM_THRESHOLD_ROWS = 1_000_000
 """Above this many rows :func:`publish_rows` streams (see benchmarks/README.md, P2/P3): below one
 batch a stream is one batch anyway, so streaming would only add its spools and key sets."""
 _REJECTED_SPOOL = "rejected.arrow"
+T = TypeVar("T")
 
 
 class WritePath(StrEnum):
@@ -189,22 +194,27 @@ def publish_stream(
             spool = Path(folder) / _REJECTED_SPOOL
             rejected_schema = _rejected_schema(batches.schema, partition)
 
+            def checked() -> Iterator[pa.Table]:
+                """The valid rows of each batch; the rejected ones go to the spool."""
+                with (
+                    pa.OSFile(str(spool), "wb") as sink,
+                    pa.ipc.new_file(sink, rejected_schema) as spooled,
+                ):
+                    for table in rebatch(batches, batch_rows):
+                        taken = None
+                        if partition is not None:  # unique columns stay unique across days
+                            taken = _published_elsewhere(uri, table, contract, partition)
+                        part = checker.check(table, taken=taken)
+                        rejected = _for_quarantine(part.rejected, run_id, partition)
+                        spooled.write_table(rejected.select(rejected_schema.names))
+                        yield part.valid
+
             def valid_batches() -> Iterator[pa.RecordBatch]:
                 try:
-                    with (
-                        pa.OSFile(str(spool), "wb") as sink,
-                        pa.ipc.new_file(sink, rejected_schema) as spooled,
-                    ):
-                        for table in rebatch(batches, batch_rows):
-                            taken = None
-                            if partition is not None:  # unique columns stay unique across days
-                                taken = off_runtime.submit(
-                                    _published_elsewhere, uri, table, contract, partition
-                                ).result()
-                            part = checker.check(table, taken=taken)
-                            rejected = _for_quarantine(part.rejected, run_id, partition)
-                            spooled.write_table(rejected.select(rejected_schema.names))
-                            yield from part.valid.to_batches()
+                    # Validated on a thread of ours, one batch ahead of the writer: checking a
+                    # batch overlaps with encoding the one before (and may call deltalake).
+                    for valid in read_ahead(checked()):
+                        yield from valid.to_batches()
                     stream.result = checker.finish()
                     if stream.result.blocked:
                         raise _Blocked  # write_deltalake commits nothing
@@ -312,6 +322,48 @@ def publish_rows(
 
 def _whole(outcome: PublishOutcome) -> RoutedOutcome:
     return RoutedOutcome(**dict(outcome), path=WritePath.WHOLE_TABLE)
+
+
+def read_ahead(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """``items``, produced on a thread of their own up to ``depth`` ahead of the consumer.
+
+    An exception of the producer is raised to the consumer; a consumer that stops early stops the
+    producer (at its next item) and waits for it.
+    """
+    handoff: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand(done: bool, item: object) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put((done, item), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand(False, item):
+                    return
+            hand(True, None)
+        except BaseException as error:  # handed to the consumer, raised there
+            hand(True, error)
+
+    producer = threading.Thread(target=produce, name="mesh-publish-check", daemon=True)
+    producer.start()
+    try:
+        while True:
+            done, item = handoff.get()
+            if done:
+                if isinstance(item, BaseException):
+                    raise item
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        producer.join()
 
 
 def _check_runtime() -> None:

@@ -2,7 +2,9 @@
 nothing committed when the end of the stream blocks, and the automatic choice between the two."""
 
 import datetime as dt
+import itertools
 import random
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from platform_lib.lake.publish_stream import (
     WritePath,
     publish_rows,
     publish_stream,
+    read_ahead,
 )
 from platform_lib.lake.reader import read_arrow, table_state
 from platform_lib.lake.writer import WriteMode
@@ -521,6 +524,28 @@ def quarantined_by_id(env: MeshEnv, key: TableKey) -> list[tuple[object, ...]]:
     table = read_arrow(key.quarantine.uri(env.settings))
     names = ["id", "day", "violated_rules", "run_id", "row_hash", "partition_key"]
     return sorted(tuple(str(row[n]) for n in names) for row in table.select(names).to_pylist())
+
+
+def test_read_ahead_hands_over_items_errors_and_an_early_stop() -> None:
+    assert list(read_ahead(iter(range(5)))) == [0, 1, 2, 3, 4]
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("bad batch")
+
+    with pytest.raises(ValueError, match="bad batch"):
+        list(read_ahead(failing()))
+    produced: list[int] = []
+
+    def endless() -> Iterator[int]:
+        for n in itertools.count():
+            produced.append(n)
+            yield n
+
+    ahead = read_ahead(endless(), depth=2)
+    assert [next(ahead), next(ahead)] == [0, 1]
+    ahead.close()  # the producer stops instead of running on
+    assert len(produced) <= 5
 
 
 # -- the automatic choice ------------------------------------------------------------------------
