@@ -1,12 +1,14 @@
 """The validation engine: a contract checked in one pass over the Arrow batch.
 
 A typed batch in which no row breaks a rule is settled by one aggregate pass (``fast_path.py``).
-Otherwise one DuckDB query casts every column to its contract type and lists, per row, the
-row-level rules the row breaks (``violated_rules``) and the table-level metrics it counts towards.
-Valid rows are the ones with an empty list; the others are quarantined with their original values.
-Table-level metrics (null, missing, invalid and duplicate counts with a tolerance) are counted
-from the same pass; only a contract's own SQL rules run as further queries, over the rows to
-publish.
+A typed batch with breakers is split in polars, one boolean mask per rule that has breakers
+(``typed_path.py``), with the results the query below gives. Any other batch (one that needs
+casting, or a rule polars would judge differently) takes one DuckDB query that casts every column
+to its contract type and lists, per row, the row-level rules the row breaks (``violated_rules``)
+and the table-level metrics it counts towards. Valid rows are the ones with an empty list; the
+others are quarantined with their original values. Table-level metrics (null, missing, invalid
+and duplicate counts with a tolerance) are counted from the same pass; only a contract's own SQL
+rules run as further queries, over the rows to publish.
 
 Identifiers are quoted and every value (valid sets, bounds, patterns, rule ids) is bound as a
 parameter, never formatted into the SQL.
@@ -26,7 +28,7 @@ import pyarrow.dataset as pads
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.types import ColumnType, parse_column_type
 from platform_lib.lake.sql import quote_identifier
-from platform_lib.quality.fast_path import count_breakers
+from platform_lib.quality.fast_path import contract_frame, count_breakers
 from platform_lib.quality.results import RuleResult, ValidationResult
 from platform_lib.quality.rules import (
     SCHEMA_RULE,
@@ -44,6 +46,7 @@ from platform_lib.quality.rules import (
     Unique,
 )
 from platform_lib.quality.sql_rules import run_sql_rule
+from platform_lib.quality.typed_path import split_typed
 
 VIOLATIONS_COLUMN = "violated_rules"
 LINEAGE_PREFIX = "_"
@@ -83,13 +86,57 @@ def validate_batch(
     if schema_problem is not None:
         return _blocked_by_schema(batch, contract, schema_problem)
     taken = taken or {}
-    counts = count_breakers(batch, contract, taken)
+    frame = contract_frame(batch, contract)
+    counts = count_breakers(frame, contract, taken)
     if counts is not None and not any(counts[rule.id] for rule in contract.row_rules):
         valid = batch.select(list(contract.column_names)).cast(contract_arrow_schema(contract))
         rejected = batch.slice(0, 0).append_column(
             VIOLATIONS_COLUMN, pa.array([], pa.list_(pa.string()))
         )
         return _checked(contract, valid, rejected, batch.num_rows, Counter(), Counter(counts))
+    if counts is not None:
+        checked = _checked_in_polars(batch, frame, contract, taken, counts)
+        if checked is not None:
+            return checked
+    return _checked_by_query(batch, contract, taken)
+
+
+def _checked_in_polars(
+    batch: pa.Table,
+    frame: pl.DataFrame,
+    contract: TableContract,
+    taken: Mapping[str, pa.Array],
+    counts: Mapping[str, int],
+) -> CheckedBatch | None:
+    """A typed batch split by one boolean mask per rule (``typed_path.py``), with the results
+    :func:`_checked_by_query` gives; None when polars would judge a rule differently.
+
+    ``frame`` is :func:`contract_frame` of ``batch``, ``counts`` :func:`count_breakers` of it."""
+    split = split_typed(frame, contract, taken, counts)
+    if split is None:
+        return None
+    valid = (
+        batch.select(list(contract.column_names))
+        .filter(split.is_valid)
+        .cast(contract_arrow_schema(contract))
+    )
+    rejected = batch.filter(pc.invert(split.is_valid)).append_column(
+        VIOLATIONS_COLUMN, split.violations
+    )
+    hits = Counter(
+        {
+            rule.id: counts[rule.id]
+            for rule in contract.table_rules
+            if isinstance(rule, MetricThreshold) and counts[rule.id]
+        }
+    )
+    return _checked(contract, valid, rejected, batch.num_rows, split.breakers, hits)
+
+
+def _checked_by_query(
+    batch: pa.Table, contract: TableContract, taken: Mapping[str, pa.Array]
+) -> CheckedBatch:
+    """Any batch (typed or text) split by the one DuckDB query that casts and flags every row."""
     row_index = pl.int_range(batch.num_rows, dtype=pl.Int64, eager=True).to_arrow()
     indexed = batch.append_column(_ROW, row_index)
     try:
