@@ -87,8 +87,8 @@ DEFAULT_STREAM_THRESHOLD_ROWS = 1_000_000
 benchmarks/README.md P2/P3). Below it the whole-table path is faster (a stream of one or two
 batches only adds its spools and key sets) and peaks under ~0.8 GiB; from about here on the
 whole-table peak grows with the table (~0.3 GiB a million rows of 8 columns, the input held in
-memory included) while the stream's stays put, and where batches need the engine's DuckDB pass (text to
-cast) streaming is also faster: at 3M rows 6.1 s against 10.1 s."""
+memory included) while the stream's stays put, and where batches need the engine's DuckDB pass
+(text to cast) streaming is also faster: at 3M rows 6.1 s against 10.1 s."""
 _REJECTED_SPOOL = "rejected.arrow"
 T = TypeVar("T")
 
