@@ -196,9 +196,10 @@ def _case(
             held = 0
             for batch in reader:
                 if held >= half:
-                    return
+                    break
                 yield batch.slice(0, half - held)
                 held += batch.num_rows
+            reader.close()  # see batch_mib
 
         return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
@@ -347,6 +348,7 @@ def batch_mib(path: Path, batch_rows: int) -> float:
         held += batch.num_rows
         if held >= batch_rows:
             break
+    reader.close()  # a scan left open crashes the interpreter at exit (pyarrow 26, deltalake 1.6)
     return sum(b.nbytes for b in rows) / 1024**2
 
 

@@ -146,7 +146,7 @@ def publish_stream(
 
     Args:
         key: The table.
-        batches: The rows, typed or as text; consumed once.
+        batches: The rows, typed or as text; consumed once, and closed.
         contract: The rules.
         mode: ``OVERWRITE`` or ``APPEND``; ``REPLACE_PARTITIONS`` only with ``predicate`` (or
             ``partition``).
@@ -201,6 +201,7 @@ def publish_stream(
             def checked() -> Iterator[pa.Table]:
                 """The valid rows of each batch; the rejected ones go to the spool."""
                 with (
+                    batches,  # closed even when abandoned: an open Delta scan crashes at exit
                     pa.OSFile(str(spool), "wb") as sink,
                     pa.ipc.new_file(sink, rejected_schema) as spooled,
                 ):
@@ -242,8 +243,9 @@ def publish_stream(
             )
             stream.published = _write(uri, reader, mode, partition_by, predicate, tag, stream)
         else:  # nothing can be published; the verdict counts the rows all the same
-            for batch in batches:
-                checker.check(batch)
+            with batches:
+                for batch in batches:
+                    checker.check(batch)
             stream.result = checker.finish()
         batches_checked = checker.batches
     assert stream.result is not None
@@ -314,7 +316,7 @@ def publish_rows(
             if predicate is None:
                 whole = pa.Table.from_batches(peeked, schema=rows.schema)
                 return _whole(publish(key, whole, **common))  # type: ignore[arg-type]
-        reader = pa.RecordBatchReader.from_batches(rows.schema, itertools.chain(peeked, rows))
+        reader = pa.RecordBatchReader.from_batches(rows.schema, _chained(peeked, rows))
     return publish_stream(
         key,
         reader,
@@ -322,6 +324,13 @@ def publish_rows(
         batch_rows=batch_rows,
         **common,  # type: ignore[arg-type]
     )
+
+
+def _chained(peeked: list[pa.RecordBatch], rest: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The batches read ahead, then the rest of the reader (closed at the end, or when the
+    stream is abandoned)."""
+    with rest:
+        yield from itertools.chain(peeked, rest)
 
 
 def _whole(outcome: PublishOutcome) -> RoutedOutcome:
