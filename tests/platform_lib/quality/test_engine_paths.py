@@ -23,6 +23,7 @@ import pytest
 from platform_lib.contracts.model import ColumnContract, TableContract
 from platform_lib.contracts.types import parse_column_type
 from platform_lib.conventions import Layer, TableKey
+from platform_lib.quality import engine
 from platform_lib.quality.engine import (
     CheckedBatch,
     _checked_by_query,
@@ -561,3 +562,19 @@ def test_repeats_are_the_rows_after_the_first_of_their_value(type_name: str) -> 
         values = pl.Series(to_arrow(column_values(rng, type_name, 3_000), type_name))
         expected = values.is_not_null() & ~values.is_first_distinct()
         assert repeats(values).to_list() == expected.to_list()
+
+
+@pytest.mark.parametrize("seed", [4, 9, 26])
+def test_valid_rows_copied_a_column_per_thread_are_the_same(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large batches filter their valid rows a column per thread; force it on small ones."""
+    monkeypatch.setattr(engine, "_THREADED_ROWS", 0)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    batch, contract, taken = make_case(seed)
+    frame = contract_frame(batch, contract)
+    counts = count_breakers(frame, contract, taken)
+    assert counts is not None
+    in_polars = _checked_in_polars(batch, frame, contract, taken, counts)
+    assert in_polars is not None
+    assert_same(in_polars, _checked_by_query(batch, contract, taken))
