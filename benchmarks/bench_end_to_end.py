@@ -165,19 +165,22 @@ def run_case(command: list[str]) -> tuple[Run, float, dict[str, Any]]:
 
 
 def measure(repeat: int, console: Console) -> tuple[dict[str, Measurement], dict[str, Any]]:
-    """A warm-up run of each case, then ``repeat`` timed runs of each, alternating.
+    """A warm-up run of each case, then ``repeat`` timed runs of each, alternating (``repeat`` 0:
+    the warm-up runs alone are reported, a smoke run).
 
     Returns the measurements and what each case's warm-up run left (its scratch folder included,
     for the table comparison; the caller deletes it).
     """
     commands = case_commands()
     warm: dict[str, Any] = {}
+    runs: dict[str, list[Run]] = {case: [] for case in commands}
     for case, (command, _) in commands.items():
         run, _, left = run_case(command)
         if run.returncode != 0:
             raise RuntimeError(f"{case} failed (exit {run.returncode}): {run.stderr[-2000:]}")
         warm[case] = left
-    runs: dict[str, list[Run]] = {case: [] for case in commands}
+        if repeat == 0:  # a smoke run: the warm-up is the only run, and it is reported
+            runs[case].append(run)
     other: dict[str, float] = dict.fromkeys(commands, 0.0)
     same_rows: dict[str, bool] = dict.fromkeys(commands, True)
     for index in range(repeat):

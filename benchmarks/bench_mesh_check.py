@@ -632,11 +632,14 @@ def verify(case: str, run: Run, contracts: int) -> tuple[bool, str]:
 def measure(
     case: str, command: list[str], project: Path, env: dict[str, str], repeat: int, contracts: int
 ) -> Measurement:
-    """One untimed warm-up run, then ``repeat`` timed runs, each in a fresh process."""
+    """One untimed warm-up run, then ``repeat`` timed runs, each in a fresh process (``repeat``
+    0: the warm-up alone is reported, a smoke run)."""
     run = run_once(command, project, env)
     ok, detail = verify(case, run, contracts)
     runs: list[Run] = []
     busy = _busy_cpu_seconds()
+    if repeat == 0:
+        runs.append(run)
     for _ in range(repeat):
         runs.append(run_once(command, project, env))
         check = verify(case, runs[-1], contracts)
