@@ -81,8 +81,7 @@ def publish(
     With ``partition``, the batch is one day of a daily-partitioned table: it replaces that day
     only, a row of another day is quarantined, and unique columns stay unique across days.
     """
-    if not _RUN_ID.match(run_id):
-        raise ValueError(f"run id {run_id!r} must be letters, digits, '-' and '_'")
+    check_run_id(run_id)
     reconciled = reconcile(key, settings)
     taken: dict[str, pa.Array] = {}
     if partition is not None:
@@ -101,17 +100,8 @@ def publish(
             reconciled_rows=reconciled,
         )
     tag = {RUN_ID_METADATA: run_id}
-    rejected = checked.rejected.append_column(
-        RUN_ID_COLUMN, pa.array([run_id] * checked.rejected.num_rows, pa.string())
-    )
-    rejected = rejected.append_column(ROW_HASH_COLUMN, row_hashes(checked.rejected))
-    if partition is not None:
-        rejected = rejected.append_column(
-            PARTITION_KEY_COLUMN, pa.array([partition.key] * rejected.num_rows, pa.string())
-        )
-        quarantined = _quarantine_day(key, rejected, partition, settings, tag)
-    else:
-        quarantined = _quarantine(key, rejected, mode, settings, tag)
+    rejected = quarantine_rows(checked.rejected, run_id, partition)
+    quarantined = keep_rejected(key, rejected, mode, partition, settings, tag)
     published = write_table(
         key.uri(settings),
         checked.valid,
@@ -130,6 +120,38 @@ def publish(
         table_rows=state.rows if state else None,
         reconciled_rows=reconciled,
     )
+
+
+def check_run_id(run_id: str) -> None:
+    """A run id is recorded in commits and matched in predicates: letters, digits, '-', '_'."""
+    if not _RUN_ID.match(run_id):
+        raise ValueError(f"run id {run_id!r} must be letters, digits, '-' and '_'")
+
+
+def quarantine_rows(rejected: pa.Table, run_id: str, partition: PartitionWrite | None) -> pa.Table:
+    """Rejected rows as the quarantine keeps them: with the run id, their row hash and, for a
+    daily-partitioned table, the day they were written for."""
+    rows = rejected.num_rows
+    out = rejected.append_column(RUN_ID_COLUMN, pa.array([run_id] * rows, pa.string()))
+    out = out.append_column(ROW_HASH_COLUMN, row_hashes(rejected))
+    if partition is not None:
+        out = out.append_column(PARTITION_KEY_COLUMN, pa.array([partition.key] * rows, pa.string()))
+    return out
+
+
+def keep_rejected(
+    key: TableKey,
+    rejected: pa.Table,
+    mode: WriteMode,
+    partition: PartitionWrite | None,
+    settings: MeshSettings,
+    tag: dict[str, str],
+) -> WriteResult | None:
+    """Commit the quarantine rows of one publish: the day's rows replaced for a partition, else
+    as ``mode`` says (see :func:`_quarantine`)."""
+    if partition is not None:
+        return _quarantine_day(key, rejected, partition, settings, tag)
+    return _quarantine(key, rejected, mode, settings, tag)
 
 
 def row_hashes(rows: pa.Table) -> pa.Array:

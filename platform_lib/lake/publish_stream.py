@@ -48,17 +48,16 @@ from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.partitions import PARTITION_KEY_COLUMN, PartitionWrite
 from platform_lib.lake.publish import (
-    _RUN_ID,
     ROW_HASH_COLUMN,
     RUN_ID_COLUMN,
     RUN_ID_METADATA,
     PublishOutcome,
     _published_elsewhere,
-    _quarantine,
-    _quarantine_day,
+    check_run_id,
+    keep_rejected,
     publish,
+    quarantine_rows,
     reconcile,
-    row_hashes,
 )
 from platform_lib.lake.reader import table_state
 from platform_lib.lake.writer import WriteMode, WriteResult
@@ -172,8 +171,7 @@ def publish_stream(
         >>> publish_stream(key, reader, contract=contract, mode=WriteMode.OVERWRITE,
         ...                settings=resolve_settings(), run_id="run-1")
     """
-    if not _RUN_ID.match(run_id):
-        raise ValueError(f"run id {run_id!r} must be letters, digits, '-' and '_'")
+    check_run_id(run_id)
     uri = key.uri(settings)
     if partition is not None:
         if predicate is not None:
@@ -210,7 +208,7 @@ def publish_stream(
                         if partition is not None:  # unique columns stay unique across days
                             taken = _published_elsewhere(uri, table, contract, partition)
                         part = checker.check(table, taken=taken)
-                        rejected = _for_quarantine(part.rejected, run_id, partition)
+                        rejected = quarantine_rows(part.rejected, run_id, partition)
                         spooled.write_table(rejected.select(rejected_schema.names))
                         yield part.valid
 
@@ -225,14 +223,9 @@ def publish_stream(
                         raise _Blocked  # write_deltalake commits nothing
                     with pa.memory_map(str(spool)) as source:  # quarantine first, then the table
                         rejected = pa.ipc.open_file(source).read_all()
-                        if partition is None:
-                            commit = off_runtime.submit(
-                                _quarantine, key, rejected, mode, settings, tag
-                            )
-                        else:
-                            commit = off_runtime.submit(
-                                _quarantine_day, key, rejected, partition, settings, tag
-                            )
+                        commit = off_runtime.submit(
+                            keep_rejected, key, rejected, mode, partition, settings, tag
+                        )
                         stream.quarantined = commit.result()
                 except Exception as error:  # not GeneratorExit: the writer may stop reading
                     stream.error = error
@@ -458,13 +451,3 @@ def _rejected_schema(schema: pa.Schema, partition: PartitionWrite | None) -> pa.
     if partition is not None:
         fields.append(pa.field(PARTITION_KEY_COLUMN, pa.string()))
     return pa.schema(fields)
-
-
-def _for_quarantine(rejected: pa.Table, run_id: str, partition: PartitionWrite | None) -> pa.Table:
-    """Rejected rows as ``publish`` quarantines them: with the run id and their row hash."""
-    rows = rejected.num_rows
-    out = rejected.append_column(RUN_ID_COLUMN, pa.array([run_id] * rows, pa.string()))
-    out = out.append_column(ROW_HASH_COLUMN, row_hashes(rejected))
-    if partition is not None:
-        out = out.append_column(PARTITION_KEY_COLUMN, pa.array([partition.key] * rows, pa.string()))
-    return out
