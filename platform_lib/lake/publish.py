@@ -169,13 +169,20 @@ def row_hashes(rows: pa.Table) -> pa.Array:
 def _quarantine(
     key: TableKey, rejected: pa.Table, mode: WriteMode, settings: MeshSettings, tag: dict[str, str]
 ) -> WriteResult | None:
-    """Keep the rejected rows: overwrite with the table, else add the ones not already kept."""
+    """Keep the rejected rows: overwrite with the table, else add the ones not already kept.
+
+    Once the quarantine exists, every publish commits to it (an empty commit when nothing was
+    rejected), so its last commit always names the last run that published: without that, a run
+    with no rejected rows made :func:`reconcile` delete the rows of the run before it.
+    """
     uri = key.quarantine.uri(settings)
     if mode is WriteMode.OVERWRITE:
         return write_table(uri, rejected, mode=WriteMode.OVERWRITE, commit_metadata=tag)
-    if rejected.num_rows == 0:
-        return None
     if not table_exists(uri):
+        if rejected.num_rows == 0:
+            return None
+        return write_table(uri, rejected, mode=WriteMode.APPEND, commit_metadata=tag)
+    if rejected.num_rows == 0:  # still a commit of the run: reconcile reads the last one's run id
         return write_table(uri, rejected, mode=WriteMode.APPEND, commit_metadata=tag)
     kept = DeltaTable(uri)
     metrics = (

@@ -149,3 +149,30 @@ def test_quarantine_rows_of_an_interrupted_run_are_reconciled(
     assert removed == 1
     assert read_arrow(KEY.quarantine.uri(settings))["run_id"].to_pylist() == ["run-1"]
     assert reconcile(KEY, settings) == 0
+
+
+def test_a_run_without_rejected_rows_keeps_the_quarantine_of_the_runs_before(
+    mesh_env: MeshEnv, contract: TableContract
+) -> None:
+    """Found by the kill harness: a clean append run did not commit to the quarantine, so the
+    next run took the earlier run's quarantine rows for an interrupted run's and deleted them."""
+    settings = mesh_env.settings
+    runs: list[tuple[str, list[str | None]]] = [
+        ("run-1", ["a", None]),
+        ("run-2", ["b"]),
+        ("run-3", ["c"]),
+    ]
+    for run, ids in runs:
+        outcome = publish(
+            KEY,
+            orders(ids),
+            contract=contract,
+            mode=WriteMode.APPEND,
+            settings=settings,
+            run_id=run,
+        )
+        assert outcome.committed
+        assert outcome.reconciled_rows == 0
+
+    assert quarantined_runs(mesh_env) == ["run-1"]
+    assert sorted(read_arrow(KEY.uri(settings))["id"].to_pylist()) == ["a", "b", "c"]
