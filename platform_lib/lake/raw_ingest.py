@@ -8,8 +8,11 @@ A raw table holds the source's columns as text, exactly as they arrived, plus en
 - ``_raw_record``: the record's original text; ``_parse_error``: why it could not be parsed
   (its source columns are then null), or null.
 
-Re-ingesting a file already ingested (same name and content) adds nothing. A file whose header is
-not the declared one stops the whole ingestion before anything is written.
+Re-ingesting a file already ingested (same name and content) adds nothing, even when two
+ingestions of the same folder run at the same time: records are inserted by their key
+(:data:`RECORD_KEY`) in one Delta MERGE, which a concurrent commit of the same records makes fail
+and retry. A file whose header is not the declared one stops the whole ingestion before anything
+is written.
 """
 
 import datetime as dt
@@ -27,7 +30,7 @@ from platform_lib.errors import MeshError
 from platform_lib.lake.csv_records import SourceRecord, parse_csv
 from platform_lib.lake.jsonl_records import parse_jsonl
 from platform_lib.lake.reader import read_arrow, table_exists
-from platform_lib.lake.writer import WriteMode, WriteResult, write_table
+from platform_lib.lake.writer import WriteResult, insert_new_rows
 
 ENVELOPE_SCHEMA = pa.schema(
     [
@@ -40,6 +43,9 @@ ENVELOPE_SCHEMA = pa.schema(
         pa.field("_parse_error", pa.string()),
     ]
 )
+RECORD_KEY = ("_source_file", "_source_sha256", "_line_number")
+"""What identifies a raw record: a record is in the raw table at most once."""
+BATCH_ID_METADATA = "mesh.batch_id"
 
 
 class LandingSource(BaseModel, ABC):
@@ -145,12 +151,18 @@ def ingest_landing_folder(
             rows=source.arrow_schema().empty_table(),
         )
     rows = pa.concat_tables(batches) if batches else source.arrow_schema().empty_table()
-    write = write_table(table_uri, rows, mode=WriteMode.APPEND)
+    write = insert_new_rows(
+        table_uri,
+        rows,
+        key_columns=RECORD_KEY,
+        scope=("_source_file", new_files),
+        commit_metadata={BATCH_ID_METADATA: batch_id},
+    )
     return IngestResult(
         batch_id=batch_id,
         files_ingested=tuple(new_files),
         files_skipped=tuple(skipped),
-        records=rows.num_rows,
+        records=write.rows_written,
         unparseable=rows.num_rows - rows.column("_parse_error").null_count,
         write=write,
         rows=rows,

@@ -10,6 +10,11 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(value: str) -> str:
+    """Quote ``value`` as an SQL string literal (DuckDB and Delta predicates alike)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def register_input(
     connection: duckdb.DuckDBPyConnection,
     name: str,

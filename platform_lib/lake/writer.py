@@ -13,10 +13,11 @@ from enum import StrEnum
 import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, write_deltalake
-from deltalake.exceptions import SchemaMismatchError
+from deltalake.exceptions import CommitFailedError, SchemaMismatchError
 from pydantic import BaseModel, ConfigDict
 
 from platform_lib.errors import MeshError
+from platform_lib.lake.sql import quote_identifier, quote_literal
 
 
 class WriteMode(StrEnum):
@@ -28,6 +29,24 @@ class WriteMode(StrEnum):
     """Add rows; the schema must match the table's."""
     REPLACE_PARTITIONS = "replace_partitions"
     """Replace exactly the partitions present in the batch; other partitions are untouched."""
+
+
+class WriteConflict(MeshError):
+    """Another writer committed an overlapping change first; this write committed nothing.
+
+    Delta's optimistic concurrency lets writers that touch different data (appends, other
+    partitions) commit side by side, retrying internally. Two writes of the same rows (the same
+    day of a partitioned table, a whole-table overwrite) conflict: the later one raises this.
+    """
+
+    def __init__(self, uri: str, error: CommitFailedError) -> None:
+        reason = str(error).splitlines()[0]
+        super().__init__(
+            f"another run committed to {uri} while this one was writing ({reason}); "
+            "nothing of this write was committed",
+            fix="re-run it once the other run has finished; runs replacing the same table or "
+            "day must not overlap",
+        )
 
 
 class WriteResult(BaseModel):
@@ -69,6 +88,7 @@ def write_table(
 
     Raises:
         MeshError: The batch does not fit the table (schema or partitioning).
+        WriteConflict: A concurrent writer committed an overlapping change first.
 
     Example:
         >>> write_table("/tmp/lake/t", pa.table({"a": [1]}), mode=WriteMode.OVERWRITE)
@@ -118,8 +138,93 @@ def write_table(
             f"rows for {uri} do not match the table's schema: {error}",
             fix="return the table's columns and types, or overwrite the table to change them",
         ) from error
+    except CommitFailedError as error:
+        raise WriteConflict(uri, error) from error
     version = DeltaTable(uri, storage_options=storage_options).version()
     return WriteResult(uri=uri, mode=mode, version=version, rows_written=data.num_rows)
+
+
+INSERT_ATTEMPTS = 20
+"""How many times :func:`insert_new_rows` re-runs its MERGE when concurrent writers win."""
+
+
+def insert_new_rows(
+    uri: str,
+    data: pa.Table,
+    *,
+    key_columns: Sequence[str],
+    scope: tuple[str, Sequence[str]],
+    storage_options: dict[str, str] | None = None,
+    commit_metadata: dict[str, str] | None = None,
+) -> WriteResult:
+    """Add the rows of ``data`` whose key is not in the table yet, in one commit: exactly once,
+    even when several writers insert the same rows at the same time.
+
+    A plain append cannot see a concurrent writer's rows, so two of them would both add a row
+    both saw missing. This is a Delta MERGE instead: it reads the rows it compares with, so a
+    concurrent commit that added rows it should have seen makes it fail, and it is run again
+    against the new version (up to :data:`INSERT_ATTEMPTS` times).
+
+    Args:
+        uri: The table; created empty first when missing.
+        data: The candidate rows; must have the table's schema.
+        key_columns: The columns identifying a row (e.g. source file and line).
+        scope: ``(column, values)``: only target rows whose ``column`` is one of ``values`` can
+            hold a key of ``data``, which lets Delta skip the other files by their statistics.
+        storage_options, commit_metadata: As for :func:`write_table`.
+
+    Returns:
+        The committed version and the number of rows actually inserted.
+
+    Raises:
+        WriteConflict: Concurrent writers won every attempt.
+    """
+    commit = CommitProperties(custom_metadata=commit_metadata) if commit_metadata else None
+    if not DeltaTable.is_deltatable(uri, storage_options=storage_options):
+        _create_empty(uri, data.schema, storage_options)
+    column, values = scope
+    conditions = [
+        f"target.{quote_identifier(c)} = source.{quote_identifier(c)}" for c in key_columns
+    ]
+    if values:
+        listed = ", ".join(quote_literal(v) for v in values)
+        conditions.insert(0, f"target.{quote_identifier(column)} IN ({listed})")
+    attempt = 0
+    while True:
+        attempt += 1
+        table = DeltaTable(uri, storage_options=storage_options)
+        try:
+            metrics = (
+                table.merge(
+                    source=data,
+                    predicate=" AND ".join(conditions),
+                    source_alias="source",
+                    target_alias="target",
+                    commit_properties=commit,
+                )
+                .when_not_matched_insert_all()
+                .execute()
+            )
+        except CommitFailedError as error:
+            if attempt >= INSERT_ATTEMPTS:
+                raise WriteConflict(uri, error) from error
+            continue
+        return WriteResult(
+            uri=uri,
+            mode=WriteMode.APPEND,
+            version=table.version(),
+            rows_written=int(metrics.get("num_target_rows_inserted", 0) or 0),
+        )
+
+
+def _create_empty(uri: str, schema: pa.Schema, storage_options: dict[str, str] | None) -> None:
+    """Create the table with ``schema`` and no rows (a first commit holding rows is not safe:
+    writers creating the table at the same time may each commit theirs)."""
+    try:
+        write_deltalake(uri, schema.empty_table(), mode="append", storage_options=storage_options)
+    except CommitFailedError:
+        if not DeltaTable.is_deltatable(uri, storage_options=storage_options):
+            raise
 
 
 def partition_predicate(data: pa.Table, partition_by: Sequence[str]) -> str | None:

@@ -1,0 +1,136 @@
+"""Concurrent writers, each in its own process: writes that touch different data all land, the
+same landing files are ingested exactly once, and a truly conflicting write fails clearly, leaving
+the table whole."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pytest
+
+from platform_lib.conventions import TableKey
+from platform_lib.lake.reader import read_arrow, table_state
+from tests.conftest import PROJECT_ROOT, write_contract
+
+KEY = TableKey.parse("shop/curated/bookings")
+BOOKINGS = """schema:
+  - name: bookings
+    physicalType: table
+    properties:
+      - {name: id, logicalType: string, physicalType: string, required: true, unique: true}
+      - {name: at, logicalType: date, physicalType: date, required: true}
+      - {name: amount, logicalType: integer, physicalType: int64, required: true}
+"""
+
+
+def run_together(tmp_path: Path, jobs: list[tuple[str, dict[str, str]]]) -> list[dict[str, object]]:
+    """Start one writer process per job, release them at once, and return their outcomes."""
+    start = tmp_path / f"start-{len(list(tmp_path.glob('start-*')))}"
+    env = {**os.environ, "MESH_LAKE_ROOT": str(tmp_path / "lake"), "MESH_CACHE": "off"}
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.reliability.concurrent_writer",
+                action,
+                json.dumps({**arguments, "start": str(start)}),
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for action, arguments in jobs
+    ]
+    start.touch()
+    outcomes = []
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        outcomes.append(json.loads(out.strip().splitlines()[-1]))
+    return outcomes
+
+
+def land(landing: Path, name: str, lines: int) -> None:
+    folder = landing / "d" / "things"
+    folder.mkdir(parents=True, exist_ok=True)
+    body = "".join(f"{name}-{i},thing {i}\n" for i in range(lines))
+    (folder / name).write_text("id,name\n" + body)
+
+
+@pytest.mark.parametrize("table_exists", [False, True], ids=["new table", "existing table"])
+def test_concurrent_ingests_of_overlapping_files_keep_every_record_once(
+    tmp_path: Path, table_exists: bool
+) -> None:
+    uri = str(tmp_path / "lake" / "d" / "raw" / "things")
+    first, second, third = tmp_path / "one", tmp_path / "two", tmp_path / "three"
+    for landing, names in ((first, "ab"), (second, "abc"), (third, "d")):
+        for name in names:
+            land(landing, f"{name}.csv", 200)
+    if table_exists:
+        land(tmp_path / "zero", "z.csv", 5)
+        run_together(tmp_path, [("ingest", {"landing": str(tmp_path / "zero"), "uri": uri})])
+
+    outcomes = run_together(
+        tmp_path,
+        [("ingest", {"landing": str(folder), "uri": uri}) for folder in (first, second, third)],
+    )
+
+    raw = read_arrow(uri, ["_source_file", "_line_number"])
+    keys = list(zip(raw["_source_file"].to_pylist(), raw["_line_number"].to_pylist(), strict=True))
+    expected_files = {"a", "b", "c", "d"} | ({"z"} if table_exists else set())
+    assert len(keys) == len(set(keys)), "a record was ingested twice"
+    assert {f.rsplit("/", 1)[1][0] for f, _ in keys} == expected_files
+    assert len(keys) == 4 * 200 + (5 if table_exists else 0)
+    assert sum(int(str(o["records"])) for o in outcomes) == 4 * 200
+
+
+def test_concurrent_publishes_of_different_days_both_land_with_their_quarantine(
+    tmp_path: Path,
+) -> None:
+    contract = write_contract(tmp_path, str(KEY), BOOKINGS)
+    days = ["2026-03-01", "2026-03-02", "2026-03-03"]
+
+    outcomes = run_together(
+        tmp_path,
+        [
+            (
+                "publish_day",
+                {"contract": str(contract), "key": str(KEY), "day": day, "rows": "50", "run": run},
+            )
+            for run, day in zip(("r1", "r2", "r3"), days, strict=True)
+        ],
+    )
+
+    lake = tmp_path / "lake"
+    published = read_arrow(str(lake / "shop" / "curated" / "bookings"))
+    quarantine = read_arrow(str(lake / "shop" / "curated" / "bookings__quarantine"))
+    assert all(o["committed"] for o in outcomes), outcomes
+    assert published.num_rows == 3 * 45 and quarantine.num_rows == 3 * 5
+    assert sorted(pc.unique(published["at"]).to_pylist()) == sorted(
+        pc.unique(quarantine["at"]).to_pylist()
+    )
+    assert len(pc.unique(published["id"])) == published.num_rows
+
+
+def test_a_conflicting_replace_fails_clearly_and_the_table_stays_whole(tmp_path: Path) -> None:
+    uri = str(tmp_path / "lake" / "t")
+    jobs = [("replace_day", {"uri": uri, "day": "2026-03-01", "writer": w}) for w in "ab"]
+    run_together(tmp_path, jobs[:1])
+
+    outcomes = [o for _ in range(4) for o in run_together(tmp_path, jobs)]
+
+    conflicts = [str(o["conflict"]) for o in outcomes if "conflict" in o]
+    assert len(conflicts) + sum("version" in o for o in outcomes) == len(outcomes)
+    for message in conflicts:
+        assert f"another run committed to {uri}" in message and "nothing of this write" in message
+    table = read_arrow(uri)
+    assert table.num_rows == 100, "the day must hold exactly one writer's rows"
+    assert len(pc.unique(table["writer"])) == 1
+    state = table_state(uri)
+    assert state is not None and state.version == len(outcomes) - len(conflicts)
