@@ -82,7 +82,7 @@ def publish(
     only, a row of another day is quarantined, and unique columns stay unique across days.
     """
     check_run_id(run_id)
-    reconciled = reconcile(key, settings)
+    reconciled = reconcile(key, settings, partition)
     taken: dict[str, pa.Array] = {}
     if partition is not None:
         contract = contract.model_copy(update={"rules": (*contract.rules, partition.rule)})
@@ -253,8 +253,14 @@ def _quarantine_day(
     )
 
 
-def reconcile(key: TableKey, settings: MeshSettings) -> int:
-    """Remove quarantine rows of a run whose publish never committed; return how many."""
+def reconcile(
+    key: TableKey, settings: MeshSettings, partition: PartitionWrite | None = None
+) -> int:
+    """Remove quarantine rows of a run whose publish never committed; return how many.
+
+    With ``partition`` only that day's rows are candidates: runs writing other days of the table
+    may be in flight at the same time, between their quarantine and their publish commits.
+    """
     quarantine_uri = key.quarantine.uri(settings)
     if not table_exists(quarantine_uri):
         return 0
@@ -265,7 +271,10 @@ def reconcile(key: TableKey, settings: MeshSettings) -> int:
     table_uri = key.uri(settings)
     if table_exists(table_uri) and _last_run_id(DeltaTable(table_uri)) == last_run:
         return 0
-    metrics = quarantine.delete(f"{RUN_ID_COLUMN} = '{last_run}'")
+    predicate = f"{RUN_ID_COLUMN} = '{last_run}'"
+    if partition is not None:
+        predicate += f" AND {PARTITION_KEY_COLUMN} = '{partition.key}'"
+    metrics = quarantine.delete(predicate)
     return int(metrics.get("num_deleted_rows", 0) or 0)
 
 

@@ -184,7 +184,7 @@ def publish_stream(
         predicate = partition.predicate
     _check_predicate(mode, predicate)
     _check_runtime()
-    reconciled = reconcile(key, settings)
+    reconciled = reconcile(key, settings, partition)
     tag = {RUN_ID_METADATA: run_id}
     stream = _Stream()
     with (

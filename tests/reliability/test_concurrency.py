@@ -2,18 +2,25 @@
 same landing files are ingested exactly once, and a truly conflicting write fails clearly, leaving
 the table whole."""
 
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
 from platform_lib.conventions import TableKey
+from platform_lib.lake.partitions import PartitionWrite, daily
+from platform_lib.lake.publish import RUN_ID_METADATA, keep_rejected, publish, quarantine_rows
 from platform_lib.lake.reader import read_arrow, table_state
-from tests.conftest import PROJECT_ROOT, write_contract
+from platform_lib.lake.writer import WriteMode
+from platform_lib.quality.engine import validate_batch
+from platform_lib.settings import resolve_settings
+from tests.conftest import PROJECT_ROOT, contract_for, write_contract
 
 KEY = TableKey.parse("shop/curated/bookings")
 BOOKINGS = """schema:
@@ -134,3 +141,51 @@ def test_a_conflicting_replace_fails_clearly_and_the_table_stays_whole(tmp_path:
     assert len(pc.unique(table["writer"])) == 1
     state = table_state(uri)
     assert state is not None and state.version == len(outcomes) - len(conflicts)
+
+
+def test_a_publish_of_another_day_leaves_an_in_flight_runs_quarantine_alone(tmp_path: Path) -> None:
+    """Run A has committed day 1's quarantine and not yet its rows when run B publishes day 2:
+    B's clean-up of interrupted runs must not take A's rejected rows (A is not interrupted)."""
+    env = {"MESH_LAKE_ROOT": str(tmp_path / "lake")}
+    settings = resolve_settings(env)
+    contract = contract_for(tmp_path, str(KEY), BOOKINGS)
+    day_1, day_2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
+    partition = daily("at", start="2026-03-01")
+    batch_1 = bookings(day_1, bad=2, rows=10)
+    write_1 = PartitionWrite(partition, day_1, "date")
+    rules_1 = contract.model_copy(update={"rules": (*contract.rules, write_1.rule)})
+    checked_1 = validate_batch(batch_1, rules_1)
+    tag = {RUN_ID_METADATA: "run-a"}
+    keep_rejected(
+        KEY,
+        quarantine_rows(checked_1.rejected, "run-a", write_1),
+        WriteMode.OVERWRITE,
+        write_1,
+        settings,
+        tag,
+    )
+
+    other = publish(
+        KEY,
+        bookings(day_2, bad=3, rows=10),
+        contract=contract,
+        mode=WriteMode.OVERWRITE,
+        settings=settings,
+        run_id="run-b",
+        partition=PartitionWrite(partition, day_2, "date"),
+    )
+
+    quarantine = read_arrow(KEY.quarantine.uri(settings))
+    assert other.committed and other.reconciled_rows == 0
+    assert sorted(quarantine["run_id"].to_pylist()) == ["run-a"] * 2 + ["run-b"] * 3
+
+
+def bookings(day: dt.date, *, bad: int, rows: int) -> pa.Table:
+    """``rows`` bookings of ``day``, the first ``bad`` of them without their required amount."""
+    return pa.table(
+        {
+            "id": [f"{day}-{i}" for i in range(rows)],
+            "at": pa.array([day] * rows, pa.date32()),
+            "amount": pa.array([None if i < bad else i for i in range(rows)], pa.int64()),
+        }
+    )
