@@ -18,7 +18,9 @@ apply, each reported as an :class:`Issue` with its rule id and the field it conc
 - ``server``: a ``local`` Delta server entry for the table;
 - ``version-table``: major N >= 2 is published as the table ``<table>_v<N>``, major 1 without
   a suffix, so every major is its own table;
-- ``deprecation-date``: ``customProperties`` ``deprecationDate`` is a date.
+- ``deprecation-date``: ``customProperties`` ``deprecationDate`` is a date;
+- ``purposes``: ``customProperties`` ``allowedPurposes`` is a list of purposes and
+  ``readPurposes`` a list of ``{table, purpose, columns}`` (see ``contracts/access.py``).
 """
 
 import datetime as dt
@@ -33,10 +35,12 @@ from platform_lib.contracts.model import (
     DEFAULT_QUARANTINE_THRESHOLD,
     Access,
     ColumnContract,
+    ReadPurpose,
     TableContract,
 )
 from platform_lib.contracts.types import SUPPORTED_TYPES, parse_column_type
 from platform_lib.conventions import NAME_PATTERN, Layer, TableKey
+from platform_lib.errors import MeshError
 from platform_lib.quality.rules import (
     CHECK_NAME_PATTERN,
     AcceptedValues,
@@ -116,6 +120,8 @@ class _Compiler:
         access = self._access()
         threshold = self._threshold()
         deprecation = self._deprecation_date()
+        allowed_purposes = self._allowed_purposes()
+        read_purposes = self._read_purposes()
         self._check_major_table(key)
         if key is None or any(c is None for c in columns) or self.issues:
             return None
@@ -137,6 +143,8 @@ class _Compiler:
             freshness_field=freshness_field,
             server_path=server_path,
             deprecation_date=deprecation,
+            allowed_purposes=allowed_purposes,
+            read_purposes=read_purposes,
         )
 
     # -- identity -------------------------------------------------------------------------------
@@ -251,6 +259,58 @@ class _Compiler:
                 'write it as "YYYY-MM-DD" (quoted)',
             )
             return None
+
+    def _allowed_purposes(self) -> tuple[str, ...]:
+        entry = self._custom("allowedPurposes")
+        if entry is None:
+            return ()
+        value, path = entry
+        if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
+            self.issue(
+                path,
+                "purposes",
+                f"allowedPurposes {value!r} is not a list of purposes",
+                "list the purposes as text, e.g. [fraud detection]",
+            )
+            return ()
+        return tuple(value)
+
+    def _read_purposes(self) -> tuple[ReadPurpose, ...]:
+        entry = self._custom("readPurposes")
+        if entry is None:
+            return ()
+        value, path = entry
+        if not isinstance(value, list):
+            value = [value]
+        purposes = []
+        for index, item in enumerate(value):
+            purpose = self._read_purpose(item, (*path, index))
+            if purpose is not None:
+                purposes.append(purpose)
+        return tuple(purposes)
+
+    def _read_purpose(self, item: Any, path: FieldPath) -> ReadPurpose | None:
+        fix = "write {table: domain/layer/table, purpose: ..., columns: [column, ...]}"
+        if not isinstance(item, dict):
+            self.issue(path, "purposes", f"readPurposes entry {item!r} is not a mapping", fix)
+            return None
+        purpose, columns = item.get("purpose"), item.get("columns")
+        try:
+            table = TableKey.parse(str(item.get("table") or ""))
+        except (MeshError, ValueError) as error:
+            self.issue((*path, "table"), "purposes", f"readPurposes table: {error}", fix)
+            return None
+        if not isinstance(purpose, str) or not purpose:
+            self.issue((*path, "purpose"), "purposes", "readPurposes entry has no purpose", fix)
+            return None
+        if (
+            not isinstance(columns, list)
+            or not columns
+            or not all(isinstance(c, str) for c in columns)
+        ):
+            self.issue((*path, "columns"), "purposes", "readPurposes entry lists no columns", fix)
+            return None
+        return ReadPurpose(table=table, purpose=purpose, columns=tuple(columns), field=path)
 
     def _check_major_table(self, key: TableKey | None) -> None:
         version = str(self.document.get("version"))

@@ -26,6 +26,22 @@ class Access(StrEnum):
     PRIVATE = "private"
 
 
+class ReadPurpose(BaseModel):
+    """A consumer's declared reason to read restricted columns of another domain's table.
+
+    From the consumer contract's ``customProperties`` ``readPurposes`` entry
+    ``{table: domain/layer/table, purpose: ..., columns: [...]}``; it unmasks those columns only
+    when the producer's contract lists the purpose in ``allowedPurposes``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    table: TableKey
+    purpose: str
+    columns: tuple[str, ...]
+    field: FieldPath = ()
+
+
 class ColumnContract(BaseModel):
     """One column: its type and the promises about it."""
 
@@ -68,6 +84,12 @@ class TableContract(BaseModel):
     freshness_field: FieldPath = ()
     deprecation_date: dt.date | None = None
     """From ``customProperties`` ``deprecationDate``: consumers must have moved on by then."""
+    allowed_purposes: tuple[str, ...] = ()
+    """From ``customProperties`` ``allowedPurposes``: the purposes for which another domain may
+    read this table's restricted columns in clear (see ``platform_lib.contracts.access``)."""
+    read_purposes: tuple[ReadPurpose, ...] = ()
+    """From ``customProperties`` ``readPurposes``: why this table reads others' restricted
+    columns."""
     server_path: str | None = None
     """The ``path`` of the local Delta server entry (relative: to the lake root for mesh tables,
     to the contract's folder for external ones)."""

@@ -32,6 +32,7 @@ from platform_lib.conventions import TableKey
 from platform_lib.lake.key_lookup import values_already_held
 from platform_lib.lake.partitions import PARTITION_KEY_COLUMN, PartitionWrite
 from platform_lib.lake.reader import table_exists, table_state
+from platform_lib.lake.write_scope import check_write_target
 from platform_lib.lake.writer import WriteMode, WriteResult, write_table
 from platform_lib.quality.engine import VIOLATIONS_COLUMN, contract_arrow_schema, validate_batch
 from platform_lib.quality.results import ValidationResult
@@ -82,6 +83,7 @@ def publish(
     only, a row of another day is quarantined, and unique columns stay unique across days.
     """
     check_run_id(run_id)
+    check_write_target(key.uri(settings), settings, key=key)
     reconciled = reconcile(key, settings, partition)
     taken: dict[str, pa.Array] = {}
     if partition is not None:

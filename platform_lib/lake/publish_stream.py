@@ -60,6 +60,7 @@ from platform_lib.lake.publish import (
     reconcile,
 )
 from platform_lib.lake.reader import table_state
+from platform_lib.lake.write_scope import check_write_target
 from platform_lib.lake.writer import WriteMode, WriteResult
 from platform_lib.quality.engine import VIOLATIONS_COLUMN, contract_arrow_schema
 from platform_lib.quality.results import ValidationResult
@@ -173,6 +174,7 @@ def publish_stream(
     """
     check_run_id(run_id)
     uri = key.uri(settings)
+    check_write_target(uri, settings, key=key)
     if partition is not None:
         if predicate is not None:
             raise MeshError(

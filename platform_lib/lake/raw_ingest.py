@@ -30,6 +30,7 @@ from platform_lib.errors import MeshError
 from platform_lib.lake.csv_records import SourceRecord, parse_csv
 from platform_lib.lake.jsonl_records import parse_jsonl
 from platform_lib.lake.reader import read_arrow, table_exists
+from platform_lib.lake.write_scope import check_write_target
 from platform_lib.lake.writer import WriteResult, insert_new_rows
 
 ENVELOPE_SCHEMA = pa.schema(
@@ -122,6 +123,7 @@ def ingest_landing_folder(
             (a CSV file's header).
             Nothing is written in that case.
     """
+    check_write_target(table_uri)
     folder = landing_root / source.folder
     files = _landing_files(folder, source.pattern)
     already = _ingested_files(table_uri)

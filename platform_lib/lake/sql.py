@@ -1,8 +1,16 @@
-"""Small helpers for DuckDB over Arrow: quoting and registering inputs."""
+"""Small helpers for DuckDB over Arrow: quoting, registering inputs, masking columns."""
+
+from collections.abc import Collection, Sequence
 
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as pads
+
+_PRIVATE_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 def quote_identifier(name: str) -> str:
@@ -29,3 +37,26 @@ def register_input(
         f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS "  # noqa: S608 - quoted names
         f"SELECT {selected} FROM {quote_identifier(hidden)}"
     )
+
+
+def mask_columns(
+    data: pa.Table | pads.Dataset,
+    columns: Sequence[str] | None,
+    masked: Collection[str],
+) -> pa.Table:
+    """``columns`` of ``data`` (all when None) as Arrow, each of ``masked`` replaced by the
+    SHA-256 hex digest of its text (NULL stays NULL; equal values give equal digests).
+
+    The clear values never leave a private in-memory DuckDB connection, so a consumer handed the
+    result cannot find them (this materialises the columns read).
+    """
+    names = list(columns) if columns is not None else list(data.schema.names)
+    select = ", ".join(
+        f"sha256(CAST({quote_identifier(c)} AS VARCHAR)) AS {quote_identifier(c)}"
+        if c in masked
+        else quote_identifier(c)
+        for c in names
+    )
+    with duckdb.connect(":memory:", config=_PRIVATE_CONFIG) as private:
+        private.register("source", data)
+        return private.sql(f"SELECT {select} FROM source").to_arrow_table()  # noqa: S608 - quoted

@@ -28,14 +28,17 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
+from platform_lib.contracts.access import ReadDecision, read_decision
 from platform_lib.contracts.model import TableContract
+from platform_lib.contracts.registry import ContractRegistry, project_registry
 from platform_lib.conventions import DELTA_KIND, Layer, TableKey, standard_tags
 from platform_lib.errors import MeshError
 from platform_lib.lake.partitions import PARTITION_RULE, PARTITION_TYPES, PartitionWrite
 from platform_lib.lake.publish_stream import publish_rows
 from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
-from platform_lib.lake.sql import register_input
+from platform_lib.lake.sql import mask_columns, register_input
+from platform_lib.lake.write_scope import writing_for
 from platform_lib.orchestration.metadata import (
     READS_METADATA,
     definition_metadata,
@@ -64,14 +67,24 @@ def table_asset(
     contract: TableContract,
     *,
     settings: MeshSettings | None = None,
+    contracts: ContractRegistry | None = None,
 ) -> AssetsDefinition:
     """The Dagster asset of a domain's table declaration, governed by its contract.
 
     ``settings`` give the location shown in the definition's metadata (default: resolved now;
-    ``domain_definitions`` resolves them once per domain); a run resolves its own.
+    ``domain_definitions`` resolves them once per domain); a run resolves its own. ``contracts``
+    hold the contracts of the tables it reads (default: the project's), which decide whether each
+    read is allowed and which columns arrive masked (``platform_lib.contracts.access``).
     """
     key = spec.key(domain)
     partition_type = _partition_type(spec, contract)
+    registry = contracts or project_registry((settings or resolve_settings()).project_root)
+    decisions = {
+        name: read_decision(
+            contract, read.table, registry.get(read.table), columns=read.column_names
+        )
+        for name, read in spec.reads.items()
+    }
 
     @asset(
         key=key.asset_key,
@@ -100,8 +113,11 @@ def table_asset(
         if spec.partition is not None and partition_type is not None:
             day = spec.partition.day(context.partition_key)
             partition = PartitionWrite(spec.partition, day, partition_type)
-        with resource.get_connection() as connection:  # open while a DuckDB result streams
-            rows = _run_compute(spec, context, connection, partition)
+        with (
+            writing_for(domain),
+            resource.get_connection() as connection,  # open while a DuckDB result streams
+        ):
+            rows = _run_compute(spec, context, connection, partition, decisions)
             outcome = publish_rows(
                 key,
                 rows,
@@ -162,7 +178,8 @@ def raw_asset(
     def _ingest() -> MaterializeResult:
         settings = resolve_settings()
         uri = key.uri(settings)
-        result = ingest_landing_folder(source, settings.landing_root, uri)
+        with writing_for(domain):
+            result = ingest_landing_folder(source, settings.landing_root, uri)
         state = table_state(uri)
         if state is None:
             raise Failure(description=f"{key}: the raw table at {uri} was not written")
@@ -288,18 +305,30 @@ def _run_compute(
     context: AssetExecutionContext,
     connection: duckdb.DuckDBPyConnection,
     partition: PartitionWrite | None,
+    decisions: dict[str, ReadDecision],
 ) -> pa.Table | pa.RecordBatchReader:
-    """Load the declared reads, call the domain's function, and return its rows as Arrow (a
+    """Load the declared reads (refusing private tables of other domains, masking restricted
+    columns as ``decisions`` say), call the domain's function, and return its rows as Arrow (a
     stream when the function returned one, or a DuckDB relation)."""
     settings = resolve_settings()
     parameters = inspect.signature(spec.compute).parameters
     arguments: dict[str, Any] = {}
     for name, read in spec.reads.items():
+        decision = decisions[name]
+        if decision.refusal is not None:
+            raise Failure(description=decision.refusal, allow_retries=False)
         uri = read.table.uri(settings)
         if not table_exists(uri):
             raise Failure(
                 description=f"{read.table} has not been materialised yet (no table at {uri})",
             )
+        if decision.masked:
+            masked = mask_columns(open_dataset(uri), read.column_names, decision.masked)
+            context.log.info(f"{read.table}: columns {', '.join(decision.masked)} masked")
+            register_input(connection, name, masked)
+            if name in parameters:
+                arguments[name] = masked
+            continue
         register_input(connection, name, open_dataset(uri), read.column_names)
         if name in parameters:
             arguments[name] = read_arrow(uri, read.column_names)

@@ -50,7 +50,13 @@ def domain_definitions(
             for source, key in zip(sources, raw_keys, strict=True)
         ]
         assets += [
-            table_asset(spec, domain, registry.require(spec.key(domain)), settings=settings)
+            table_asset(
+                spec,
+                domain,
+                registry.require(spec.key(domain)),
+                settings=settings,
+                contracts=registry,
+            )
             for spec in tables
         ]
         return Definitions(

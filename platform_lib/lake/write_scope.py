@@ -1,0 +1,86 @@
+"""A domain writes only under its own prefix of the lake: ``<lake root>/<domain>/``.
+
+Each asset runs its work inside :func:`writing_for` (its domain); every entry point that commits
+to the lake (``publish``, ``publish_stream``, ``ingest_landing_folder``) calls
+:func:`check_write_target` before writing anything. A target outside the running domain's prefix,
+through another domain's key, a ``..`` in a path or a symbolic link of a local lake, is refused
+with a :class:`MeshError`. Outside an asset (the platform's own tools, tests) no domain is running
+and nothing is restricted.
+
+Example:
+    >>> with writing_for("payments"):
+    ...     check_write_target(settings.table_uri("finance", "product", "x"), settings)
+    Traceback (most recent call last):
+    MeshError: domain 'payments' may write only under ...
+"""
+
+import os
+import posixpath
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from platform_lib.conventions import TableKey, check_name
+from platform_lib.errors import MeshError
+from platform_lib.settings import MeshSettings, resolve_settings
+
+_writing_domain: ContextVar[str | None] = ContextVar("writing_domain", default=None)
+
+
+@contextmanager
+def writing_for(domain: str) -> Iterator[None]:
+    """Restrict the writes made while the block runs to ``domain``'s prefix of the lake."""
+    token = _writing_domain.set(check_name(domain, "domain"))
+    try:
+        yield
+    finally:
+        _writing_domain.reset(token)
+
+
+def writing_domain() -> str | None:
+    """The domain whose asset is running here, if any."""
+    return _writing_domain.get()
+
+
+def check_write_target(
+    uri: str, settings: MeshSettings | None = None, *, key: TableKey | None = None
+) -> None:
+    """Refuse, with a :class:`MeshError`, a write to ``uri`` (table ``key``) outside the prefix
+    of the domain running (nothing is refused when no domain is running).
+
+    Args:
+        uri: Where the write would commit (a local path or an object store URI).
+        settings: The lake root; resolved from the environment when not given.
+        key: The table written, when the caller knows it.
+    """
+    domain = _writing_domain.get()
+    if domain is None:
+        return
+    root = (settings or resolve_settings()).lake_root.rstrip("/")
+    prefix = f"{root}/{domain}/"
+    fix = (
+        f"write only {domain}'s own tables ({domain}/<layer>/<table>); another domain's table "
+        "is written by that domain's assets"
+    )
+    if key is not None and key.domain != domain:
+        raise MeshError(
+            f"domain {domain!r} may write only under {prefix}, not to {key} ({uri})", fix=fix
+        )
+    if not _inside(uri, root, domain):
+        raise MeshError(
+            f"domain {domain!r} may write only under {prefix}, not to {uri} (after resolving "
+            "'..' and symbolic links)",
+            fix=fix,
+        )
+
+
+def _inside(uri: str, root: str, domain: str) -> bool:
+    if "://" in root or "://" in uri:
+        scheme, _, path = uri.partition("://")
+        root_scheme, _, root_path = root.partition("://")
+        normal = posixpath.normpath("/" + path)
+        allowed = posixpath.normpath(f"/{root_path}/{domain}")
+        return scheme == root_scheme and normal.startswith(allowed + "/")
+    target = os.path.realpath(uri)
+    allowed = os.path.join(os.path.realpath(root), domain)  # a linked domain folder escapes too
+    return target.startswith(allowed + os.sep)
