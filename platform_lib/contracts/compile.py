@@ -351,6 +351,15 @@ class _Compiler:
         if not isinstance(name, str) or not name:
             self.issue(path, "column-type", "a property has no name", "give every property a name")
             return None
+        if not re.match(CHECK_NAME_PATTERN, name):
+            self.issue(
+                (*path, "name"),
+                "column-name",
+                f"column name {name!r} has characters other than letters, digits and '_' (it "
+                "names the column's checks)",
+                "rename the column with letters, digits and underscores only",
+            )
+            return None
         column_type = parse_column_type(str(prop.get("physicalType") or ""))
         if column_type is None:
             self.issue(

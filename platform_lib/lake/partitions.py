@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pyarrow.compute as pc
 
 from platform_lib.errors import MeshError
+from platform_lib.lake.sql import quote_identifier
 from platform_lib.quality.rules import Range, Severity
 
 PARTITION_RULE = "partition_day"
@@ -58,13 +59,14 @@ class DailyPartition:
 
     def predicate(self, day: dt.date, type_name: str) -> str:
         """The Delta predicate selecting the rows of ``day`` (only ISO literals are formatted)."""
+        column = quote_identifier(self.column)
         if type_name == "date":
-            return f"\"{self.column}\" = '{day.isoformat()}'"
+            return f"{column} = '{day.isoformat()}'"
         low, high = _bounds(day, type_name)
         assert isinstance(low, dt.datetime) and isinstance(high, dt.datetime)
         return (
-            f"\"{self.column}\" >= '{low.isoformat().replace('+00:00', 'Z')}' AND "
-            f"\"{self.column}\" < '{high.isoformat().replace('+00:00', 'Z')}'"
+            f"{column} >= '{low.isoformat().replace('+00:00', 'Z')}' AND "
+            f"{column} < '{high.isoformat().replace('+00:00', 'Z')}'"
         )
 
     def outside(self, day: dt.date, type_name: str) -> pc.Expression:
