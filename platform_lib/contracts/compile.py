@@ -446,7 +446,15 @@ class _Compiler:
                     at_most=bounds["at_most"],
                 )
             )
-        if options.get("pattern"):
+        if options.get("pattern") and not _valid_regex(str(options["pattern"])):
+            self.issue(
+                (*path, "pattern"),
+                "metric-arguments",
+                f"column {column!r}: pattern {options['pattern']!r} is not a valid regular "
+                "expression",
+                "fix the regular expression",
+            )
+        elif options.get("pattern"):
             self.rules.append(
                 Pattern(
                     id=f"{column}_pattern",

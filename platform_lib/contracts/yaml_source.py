@@ -7,6 +7,10 @@ position, keyed by its :data:`FieldPath`, so a later finding about any field can
 
 A file that cannot be read, is not YAML, or is not a mapping gives a ``yaml-syntax`` finding; a key
 written twice in one mapping gives ``yaml-duplicate-key``. Nothing here raises for a user's mistake.
+A document nesting deeper than :data:`MAX_DEPTH` levels is refused the same way. Aliases
+(``*anchor``) may repeat at most :data:`MAX_ALIASED_VALUES` values in all: a few nested
+aliases can otherwise stand for billions of values ("billion laughs"), which every later step
+would walk.
 """
 
 from pathlib import Path
@@ -22,6 +26,10 @@ YAML_SYNTAX = "yaml-syntax"
 YAML_DUPLICATE_KEY = "yaml-duplicate-key"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_DEPTH = 100
+"""Nesting levels a document may have (a contract needs fewer than ten)."""
+MAX_ALIASED_VALUES = 10_000
+"""Values (scalars, lists, mappings) aliases may repeat in one document, nested ones included."""
 
 
 class Position(NamedTuple):
@@ -82,10 +90,22 @@ class _Walker:
         self.findings: list[Finding] = []
         self._done: dict[int, Any] = {}
         self._active: set[int] = set()
+        self._sizes: dict[int, int] = {}
+        """Per collection node walked, the values it stands for (its own included)."""
+        self._values = 0
+        """Values walked so far, each alias counting the values it repeats."""
+        self._aliased = 0
 
     def value(self, node: Node, path: FieldPath) -> Any:
         if isinstance(node, ScalarNode):
+            self._values += 1
             return self._scalar(node)
+        if len(path) >= MAX_DEPTH:
+            raise _Problem(
+                f"the document nests deeper than {MAX_DEPTH} levels",
+                "flatten the structure; a contract needs only a few levels",
+                node,
+            )
         if id(node) in self._active:
             raise _Problem(
                 "an alias refers to a node that contains it (a recursive structure)",
@@ -93,8 +113,11 @@ class _Walker:
                 node,
             )
         if id(node) in self._done:  # an alias: same data, positions stay at the anchor
+            self._repeat(node)
             return self._done[id(node)]
         self._active.add(id(node))
+        first = self._values
+        self._values += 1
         result: Any
         if isinstance(node, MappingNode):
             result = self._mapping(node, path)
@@ -107,7 +130,20 @@ class _Walker:
             raise _Problem("unsupported YAML node", "use plain YAML", node)
         self._active.discard(id(node))
         self._done[id(node)] = result
+        self._sizes[id(node)] = self._values - first
         return result
+
+    def _repeat(self, node: Node) -> None:
+        """Count the values an alias of ``node`` repeats; too many is a problem."""
+        size = self._sizes[id(node)]
+        self._values += size
+        self._aliased += size
+        if self._aliased > MAX_ALIASED_VALUES:
+            raise _Problem(
+                f"aliases repeat more than {MAX_ALIASED_VALUES} values (nested aliases multiply)",
+                "write the repeated parts out, or use fewer nested aliases",
+                node,
+            )
 
     def _scalar(self, node: ScalarNode) -> Any:
         try:

@@ -89,6 +89,18 @@ CONVENTION_BREAKS = [
         "team",
     ),
     (
+        "invalid regular expression in logicalTypeOptions",
+        [
+            (
+                "        required: true\n",
+                "        required: true\n        logicalTypeOptions:\n          pattern: '(['\n",
+            )
+        ],
+        "metric-arguments",
+        35,
+        "schema[0].properties[0].logicalTypeOptions.pattern",
+    ),
+    (
         "version not MAJOR.MINOR.PATCH",
         [("version: 1.0.0", "version: '1.0'")],
         "version-semver",

@@ -6,6 +6,8 @@ import pytest
 
 from platform_lib.contracts.findings import FindingLevel
 from platform_lib.contracts.yaml_source import (
+    MAX_ALIASED_VALUES,
+    MAX_DEPTH,
     YAML_DUPLICATE_KEY,
     YAML_SYNTAX,
     Position,
@@ -124,3 +126,30 @@ def test_a_path_that_cannot_be_read_is_a_finding(tmp_path: Path, name: str) -> N
     [finding] = document.findings
     assert (finding.rule_id, finding.line, finding.column) == (YAML_SYNTAX, 1, 1)
     assert "cannot be read" in finding.message
+
+
+def test_nested_aliases_that_would_repeat_too_many_values_are_a_finding() -> None:
+    """A "billion laughs" document: nine levels of nine aliases each stand for 9^9 values."""
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 9)]
+    document = parse_yaml("\n".join(lines) + "\n", SOURCE)
+    assert document.data is None
+    [finding] = document.findings
+    assert finding.rule_id == YAML_SYNTAX
+    assert finding.message.startswith(f"aliases repeat more than {MAX_ALIASED_VALUES} values")
+
+
+def test_a_few_aliases_are_read_as_the_data_they_repeat() -> None:
+    document = parse_yaml("a: &a [1, 2]\nb: [*a, *a]\n", SOURCE)
+    assert document.findings == ()
+    assert document.data == {"a": [1, 2], "b": [[1, 2], [1, 2]]}
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH, 600, 990])
+def test_a_document_nested_too_deeply_is_a_finding_not_a_recursion_error(depth: int) -> None:
+    text = "a: " + "{a: " * depth + "1" + "}" * depth + "\n"
+    document = parse_yaml(text, SOURCE)
+    assert document.data is None
+    [finding] = document.findings
+    assert (finding.rule_id, finding.line) == (YAML_SYNTAX, 1)
+    assert finding.message == f"the document nests deeper than {MAX_DEPTH} levels"
