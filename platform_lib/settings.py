@@ -6,6 +6,11 @@ behaviour by environment variables alone:
 - ``MESH_LAKE_ROOT``: where Delta tables live (default ``<project>/.lake``).
 - ``MESH_LANDING_ROOT``: where source files land (default ``<project>/data/landing``).
 - ``DAGSTER_HOME``: the Dagster instance (default ``<project>/.dagster``).
+
+An object-store lake (``MESH_LAKE_ROOT=s3://bucket/prefix``) needs no setting here: the Delta
+engine and pyarrow read the standard ``AWS_*`` variables (credentials, ``AWS_REGION``,
+``AWS_ENDPOINT_URL``, ``AWS_ALLOW_HTTP``) themselves, so every reader and writer of the platform
+sees the same store. docs/deploy.md lists them.
 """
 
 import os

@@ -27,7 +27,11 @@ COMMANDS = {
     "ui": "platform_lib.cli.ui:ui",
 }
 """Each command and the function that implements it."""
-GROUPS = {"contracts": "platform_lib.cli.contracts:app", "new": "platform_lib.cli.new:app"}
+GROUPS = {
+    "contracts": "platform_lib.cli.contracts:app",
+    "deploy": "platform_lib.cli.deploy:app",
+    "new": "platform_lib.cli.new:app",
+}
 """Each command group and its Typer app."""
 USER_ERROR_EXIT = 2
 

@@ -2,8 +2,11 @@
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.fs as pafs
 from dagster import DagsterInstance
 
 from platform_lib.errors import MeshError
@@ -17,8 +20,14 @@ telemetry:
 
 
 def ensure_writable_lake(settings: MeshSettings) -> None:
-    """Fail early, before any write, when a local lake root cannot be written."""
+    """Fail early, before any write, when the lake root cannot be written.
+
+    A local root is created if missing; an object-store root (``s3://bucket/prefix``) gets one
+    small object written and deleted, with the same credentials and endpoint (``AWS_*``
+    variables) that the Delta writer reads.
+    """
     if "://" in settings.lake_root:
+        _check_object_store(settings.lake_root)
         return
     root = Path(settings.lake_root)
     try:
@@ -29,6 +38,26 @@ def ensure_writable_lake(settings: MeshSettings) -> None:
         raise MeshError(
             f"lake root {root} is not writable ({error.strerror})",
             fix="set MESH_LAKE_ROOT to a folder you can write, or fix its permissions",
+        ) from error
+
+
+def _check_object_store(lake_root: str) -> None:
+    try:
+        filesystem, prefix = pafs.FileSystem.from_uri(lake_root)
+    except pa.ArrowInvalid:
+        return  # a scheme pyarrow cannot open: the Delta writer reports its own errors
+    probe = f"{prefix.rstrip('/')}/.write-check-{uuid.uuid4().hex}"
+    try:
+        with filesystem.open_output_stream(probe) as output:
+            output.write(b"")
+        filesystem.delete_file(probe)
+    except OSError as error:
+        reason = str(error).split(" (Request ID")[0]
+        raise MeshError(
+            f"lake root {lake_root} is not writable ({reason})",
+            fix="create the bucket, or set MESH_LAKE_ROOT and the AWS_* variables "
+            "(AWS_ENDPOINT_URL, AWS_REGION, credentials) to a bucket you can write; "
+            "docs/deploy.md lists them",
         ) from error
 
 

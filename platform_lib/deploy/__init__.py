@@ -1,0 +1,1 @@
+"""Running the mesh in production shape: object-store lake, PostgreSQL instance, code servers."""
