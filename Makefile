@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: setup demo test lint typecheck check pytest bench bench-quick bench-setup ui clean-lake
+.PHONY: setup demo test lint typecheck check pytest bench bench-quick bench-setup kill-harness ui clean-lake
 
 setup: $(STAMP)
 
@@ -45,6 +45,10 @@ bench: bench-setup
 
 bench-quick: bench-setup
 	$(PY) benchmarks/run.py --quick
+
+## SIGKILL a materialisation at every kill point (>= 50; CI's pytest runs a reduced set).
+kill-harness: $(STAMP)
+	$(PY) -m tests.reliability.kill_harness
 
 ## The bench extra (pandera). Without the package index it is skipped, and so is its case.
 bench-setup: $(BENCH_STAMP)
