@@ -90,6 +90,7 @@ def check_mesh(
     )
     violations += model.problems
     violations += _table_rules(model, contracts)
+    violations += _purpose_rules(contracts)
     edges = 0
     for table in model.tables.values():
         violations += _consumer_rules(table, model, contracts, day)
@@ -226,6 +227,55 @@ def _table_rules(model: MeshModel, contracts: dict[TableKey, TableContract]) -> 
                     "add the table to its domain, or delete the contract",
                 )
             )
+    return found
+
+
+def _purpose_rules(contracts: dict[TableKey, TableContract]) -> list[Violation]:
+    """Each ``readPurposes`` entry names a table with a contract, columns of it, and a purpose
+    its producer's ``allowedPurposes`` lists (see ``platform_lib.contracts.access``)."""
+    found: list[Violation] = []
+    for contract in contracts.values():
+        domain = contract.key.domain
+        for declared in contract.read_purposes:
+            subject = f"{contract.key} -> {declared.table}"
+            where = f"{contract.source.name} (readPurposes)"
+            producer = contracts.get(declared.table)
+            if producer is None:
+                found.append(
+                    _error(
+                        "read-purposes",
+                        domain,
+                        subject,
+                        f"{where} declares a purpose for {declared.table}, which has no contract",
+                        "name a table of the mesh (mesh tables lists them)",
+                    )
+                )
+                continue
+            if declared.purpose not in producer.allowed_purposes:
+                allowed = ", ".join(repr(p) for p in producer.allowed_purposes) or "none"
+                found.append(
+                    _error(
+                        "read-purposes",
+                        domain,
+                        subject,
+                        f"{where} reads {declared.table} for {declared.purpose!r}, which its "
+                        f"contract does not allow (allowedPurposes: {allowed})",
+                        f"agree the purpose with {declared.table.domain} (its allowedPurposes), "
+                        "or drop the declaration: the columns then arrive masked",
+                    )
+                )
+            missing = [c for c in declared.columns if producer.column(c) is None]
+            if missing:
+                found.append(
+                    _error(
+                        "read-purposes",
+                        domain,
+                        subject,
+                        f"{where} names columns {', '.join(missing)} that {declared.table} "
+                        "does not have",
+                        f"name columns of its contract: {', '.join(producer.column_names)}",
+                    )
+                )
     return found
 
 

@@ -32,6 +32,8 @@ RULES: dict[str, str] = {
     "consumer-major": "A consumer reads a major version the producer publishes.",
     "consumer-columns": "A consumer reads only columns its producer's contract promises.",
     "consumer-deprecated": "A consumer migrates off a deprecated major before its date.",
+    "read-purposes": "A purpose declared to read restricted columns names a table, its columns "
+    "and a purpose the producer allows.",
     "breaking-change": "A breaking change to a contract comes with a new major version.",
     "base-revision": "The base revision for the comparison exists and its contracts parse.",
 }
