@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: setup demo test lint typecheck check pytest bench bench-quick bench-setup kill-harness ui clean-lake
+.PHONY: setup demo demo-prod-local prod-local-down test lint typecheck check pytest bench bench-quick bench-setup kill-harness ui clean-lake
 
 setup: $(STAMP)
 
@@ -21,6 +21,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mesh materialize --all
 	$(BIN)/mesh tables
+
+## The same against the production configuration on this machine (docs/deploy.md): a local
+## S3-compatible server holds the lake, PostgreSQL holds Dagster's runs (both under .prod-local/,
+## left running for `mesh ui`; `make prod-local-down` stops them and deletes .prod-local/).
+demo-prod-local: $(STAMP)
+	$(BIN)/mesh deploy up
+	. .prod-local/env.sh && $(BIN)/mesh materialize --all && $(BIN)/mesh tables
+	@echo "Still running: '. .prod-local/env.sh && mesh ui' to browse, 'make prod-local-down' to stop."
+
+prod-local-down: $(STAMP)
+	$(BIN)/mesh deploy down
 
 ## Lint, type-check, check the mesh's contracts and conventions, and run the whole test suite.
 test: lint typecheck check pytest

@@ -29,10 +29,15 @@ def local_stack() -> Iterator[LocalStack]:
         folder.parent.rmdir()
 
 
+def stack_settings(stack: LocalStack) -> dict[str, str]:
+    """The mesh's settings for ``stack``, landing files from the project."""
+    return {**stack.environ(), "MESH_LANDING_ROOT": str(PROJECT_ROOT / "data" / "landing")}
+
+
 @pytest.fixture
 def stack_env(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The stack's settings, exported in this process too; the full environment for commands."""
-    settings = {**local_stack.environ(), "MESH_LANDING_ROOT": str(PROJECT_ROOT / "data/landing")}
+    settings = stack_settings(local_stack)
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
     return {**os.environ, **settings}
