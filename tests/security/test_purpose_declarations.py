@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+from platform_lib.contracts.access import read_decision
+from platform_lib.contracts.registry import load_registry
+from platform_lib.conventions import TableKey
 from platform_lib.governance.check import check_mesh
+from tests.conftest import PROJECT_ROOT
 from tests.security.test_cross_domain_access import (
     ACCOUNT_COLUMNS,
     PAIR_COLUMNS,
@@ -70,3 +74,15 @@ def test_a_malformed_declaration_is_a_contract_finding(tmp_path: Path) -> None:
 
     lint = [v.message for v in report.violations if v.rule_id == "contract-lint"]
     assert lint == ["[purposes] readPurposes entry has no purpose"]
+
+
+def test_the_demo_fraud_domain_reads_account_ids_in_clear_for_its_declared_purpose() -> None:
+    contracts = load_registry(PROJECT_ROOT / "contracts")
+    producer = TableKey.parse("payments/raw/transactions")
+    consumer = contracts.require(TableKey.parse("fraud/product/account_risk"))
+
+    decision = read_decision(
+        consumer, producer, contracts.get(producer), columns=["account_id", "amount"]
+    )
+
+    assert (decision.refusal, decision.masked, decision.in_clear) == (None, (), ("account_id",))
