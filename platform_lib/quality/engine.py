@@ -62,6 +62,17 @@ TIMESTAMP_WITH_OFFSET = (
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 )
 """Text cast to ``timestamp_tz`` must carry its offset; one without is ambiguous, so invalid."""
+TEXT_FORMS = {
+    "int32": r"^[+-]?[0-9]+$",
+    "int64": r"^[+-]?[0-9]+$",
+    "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "timestamp": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$",
+}
+"""The text a value of these types must be (trimmed) to cast: DuckDB alone would also round
+``1.5`` into an integer, keep ``2026-01-05 10:00`` as a date, read ``infinity`` as a date or
+timestamp no Arrow value holds, and drop the offset of a timestamp given one. Any other text is
+invalid. A decimal's text is a number with at most the scale's digits after the point (trailing
+zeros aside: ``1.005`` is not a ``decimal(18,2)``); see :func:`decimal_text_form`."""
 
 
 @dataclass(frozen=True)
@@ -301,8 +312,23 @@ def _cast_expression(
         if target.name == "timestamp_tz":
             params.append(TIMESTAMP_WITH_OFFSET)
             return f"CASE WHEN regexp_matches({text}, ?) THEN TRY_CAST({text} AS TIMESTAMPTZ) END"
+        form = TEXT_FORMS.get(target.name)
+        if pa.types.is_decimal(target.arrow):
+            form = decimal_text_form(target.arrow.scale)
+        if form is not None:
+            params.append(form)
+            return (
+                f"CASE WHEN regexp_matches({text}, ?) THEN TRY_CAST({text} AS {target.duckdb}) END"
+            )
         return f"TRY_CAST(NULLIF({text}, '') AS {target.duckdb})"
     return f"TRY_CAST({source} AS {target.duckdb})"
+
+
+def decimal_text_form(scale: int) -> str:
+    """The text of a decimal of ``scale`` (a regular expression): digits, at most ``scale`` of
+    them after the point (then only zeros), an optional sign; no exponent."""
+    fraction = rf"|[0-9]*\.[0-9]{{1,{scale}}}0*" if scale else ""
+    return rf"^[+-]?([0-9]+(\.0*)?{fraction})$"
 
 
 def _typed(column: str) -> str:

@@ -1,6 +1,7 @@
 """The validation engine against contracts: casts, per-row verdicts, table-level rules."""
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -208,3 +209,54 @@ def test_an_unquoted_no_in_valid_values_is_a_finding_not_a_silent_false(tmp_path
 
     assert [f.rule_id for f in findings] == ["metric-arguments"]
     assert "quote the values" in findings[0].fix
+
+
+LOSSY_TEXT = """schema:
+  - name: readings
+    physicalType: table
+    properties:
+      - {name: n, logicalType: integer, physicalType: int64}
+      - {name: day, logicalType: date, physicalType: date}
+      - {name: at, logicalType: timestamp, physicalType: timestamp}
+      - {name: price, logicalType: number, physicalType: "decimal(10,2)"}
+"""
+
+
+def test_text_that_casts_only_by_losing_or_inventing_data_is_a_type_violation(
+    tmp_path: Path,
+) -> None:
+    """Found by fuzzing: DuckDB alone rounds 1.5 into an integer, keeps a date of a timestamp,
+    reads "infinity" as a date no Arrow value holds and drops a naive timestamp's offset."""
+    contract = contract_for(tmp_path, "shop/curated/readings", LOSSY_TEXT)
+    rows = pa.table(
+        {
+            "n": [" 42 ", "1.5", "1e3", "0x10", "1_000", "-7"],
+            "day": ["2026-01-05", "2026-01-05 10:00", "infinity", "2026-1-5", "-2026-01-01", ""],
+            "at": [
+                "2026-01-05T10:00:00",
+                "2026-01-05T10:00:00+02:00",
+                "infinity",
+                "epoch",
+                "2026-01-05 10:00",
+                "2026-01-05",
+            ],
+            "price": ["1.50", "1.005", "1.500", "1e3", ".5", "-3"],
+        }
+    )
+    checked = validate_batch(rows, contract)
+    violations = checked.rejected.column(VIOLATIONS_COLUMN).to_pylist()
+    assert violations == [
+        ["n_type", "day_type", "at_type", "price_type"],
+        ["n_type", "day_type", "at_type"],
+        ["n_type", "day_type", "at_type", "price_type"],
+        ["n_type", "day_type"],
+    ]
+    assert checked.valid.to_pylist() == [
+        {
+            "n": 42,
+            "day": dt.date(2026, 1, 5),
+            "at": dt.datetime(2026, 1, 5, 10),
+            "price": Decimal("1.50"),
+        },
+        {"n": -7, "day": None, "at": dt.datetime(2026, 1, 5), "price": Decimal("-3.00")},
+    ]
