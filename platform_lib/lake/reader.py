@@ -11,6 +11,8 @@ import pyarrow.dataset as pads
 from deltalake import DeltaTable
 from pydantic import BaseModel, ConfigDict
 
+from platform_lib.lake.write_scope import check_read_target
+
 
 class TableState(BaseModel):
     """A table's latest version and row count as the lake holds them."""
@@ -28,7 +30,11 @@ def table_exists(uri: str, storage_options: dict[str, str] | None = None) -> boo
 
 
 def open_dataset(uri: str, storage_options: dict[str, str] | None = None) -> pads.Dataset:
-    """The latest version of the table as a lazy Arrow dataset (DuckDB and polars scan it)."""
+    """The latest version of the table as a lazy Arrow dataset (DuckDB and polars scan it).
+
+    Inside a running asset, another domain's table opens only as a declared read.
+    """
+    check_read_target(uri)
     return DeltaTable(uri, storage_options=storage_options).to_pyarrow_dataset()
 
 

@@ -1,5 +1,10 @@
 """A domain writes only under its own prefix of the lake: ``<lake root>/<domain>/``.
 
+It also reads another domain's tables only through its declared reads: while its asset runs,
+:func:`check_read_target` (called by ``lake.reader.open_dataset``) refuses another domain's
+prefix except while the platform loads the declared reads (:func:`loading_declared_reads`), which
+applies the access rules and masking of ``platform_lib.contracts.access``.
+
 Each asset runs its work inside :func:`writing_for` (its domain); every entry point that commits
 to the lake (``publish``, ``publish_stream``, ``ingest_landing_folder``) calls
 :func:`check_write_target` before writing anything. A target outside the running domain's prefix,
@@ -25,6 +30,7 @@ from platform_lib.errors import MeshError
 from platform_lib.settings import MeshSettings, resolve_settings
 
 _writing_domain: ContextVar[str | None] = ContextVar("writing_domain", default=None)
+_loading_reads: ContextVar[bool] = ContextVar("loading_reads", default=False)
 
 
 @contextmanager
@@ -35,6 +41,32 @@ def writing_for(domain: str) -> Iterator[None]:
         yield
     finally:
         _writing_domain.reset(token)
+
+
+@contextmanager
+def loading_declared_reads() -> Iterator[None]:
+    """Let the platform open the tables a running asset declared in ``reads`` (already checked)."""
+    token = _loading_reads.set(True)
+    try:
+        yield
+    finally:
+        _loading_reads.reset(token)
+
+
+def check_read_target(uri: str, settings: MeshSettings | None = None) -> None:
+    """Refuse, with a :class:`MeshError`, a read of another domain's table at ``uri`` made by the
+    running domain's own code (the platform's loading of declared reads is allowed)."""
+    domain = _writing_domain.get()
+    if domain is None or _loading_reads.get():
+        return
+    root = (settings or resolve_settings()).lake_root.rstrip("/")
+    if _inside(uri, root, domain) or not _inside_lake(uri, root):
+        return
+    raise MeshError(
+        f"domain {domain!r} opened {uri}, another domain's table, without declaring the read",
+        fix="declare it in @table(reads={...}): the platform then checks its access and masks "
+        "its restricted columns",
+    )
 
 
 def writing_domain() -> str | None:
@@ -72,6 +104,12 @@ def check_write_target(
             "'..' and symbolic links)",
             fix=fix,
         )
+
+
+def _inside_lake(uri: str, root: str) -> bool:
+    if "://" in root or "://" in uri:
+        return uri.startswith(root + "/")
+    return os.path.realpath(uri).startswith(os.path.realpath(root) + os.sep)
 
 
 def _inside(uri: str, root: str, domain: str) -> bool:

@@ -38,7 +38,7 @@ from platform_lib.lake.publish_stream import publish_rows
 from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
 from platform_lib.lake.sql import mask_columns, register_input
-from platform_lib.lake.write_scope import writing_for
+from platform_lib.lake.write_scope import loading_declared_reads, writing_for
 from platform_lib.orchestration.metadata import (
     READS_METADATA,
     definition_metadata,
@@ -313,25 +313,26 @@ def _run_compute(
     settings = resolve_settings()
     parameters = inspect.signature(spec.compute).parameters
     arguments: dict[str, Any] = {}
-    for name, read in spec.reads.items():
-        decision = decisions[name]
-        if decision.refusal is not None:
-            raise Failure(description=decision.refusal, allow_retries=False)
-        uri = read.table.uri(settings)
-        if not table_exists(uri):
-            raise Failure(
-                description=f"{read.table} has not been materialised yet (no table at {uri})",
-            )
-        if decision.masked:
-            masked = mask_columns(open_dataset(uri), read.column_names, decision.masked)
-            context.log.info(f"{read.table}: columns {', '.join(decision.masked)} masked")
-            register_input(connection, name, masked)
+    with loading_declared_reads():
+        for name, read in spec.reads.items():
+            decision = decisions[name]
+            if decision.refusal is not None:
+                raise Failure(description=decision.refusal, allow_retries=False)
+            uri = read.table.uri(settings)
+            if not table_exists(uri):
+                raise Failure(
+                    description=f"{read.table} has not been materialised yet (no table at {uri})",
+                )
+            if decision.masked:
+                masked = mask_columns(open_dataset(uri), read.column_names, decision.masked)
+                context.log.info(f"{read.table}: columns {', '.join(decision.masked)} masked")
+                register_input(connection, name, masked)
+                if name in parameters:
+                    arguments[name] = masked
+                continue
+            register_input(connection, name, open_dataset(uri), read.column_names)
             if name in parameters:
-                arguments[name] = masked
-            continue
-        register_input(connection, name, open_dataset(uri), read.column_names)
-        if name in parameters:
-            arguments[name] = read_arrow(uri, read.column_names)
+                arguments[name] = read_arrow(uri, read.column_names)
     if CONTEXT_PARAMETER in parameters:
         arguments[CONTEXT_PARAMETER] = context
     if DUCKDB_PARAMETER in parameters:

@@ -250,3 +250,19 @@ def test_a_compute_function_cannot_publish_to_another_domain(bank_published: Pat
     assert "domain 'risk' may write only under" in failures(result)
     assert "bank/curated/accounts" in failures(result)
     assert published("bank/curated/accounts").equals(before)
+
+
+def test_a_compute_function_cannot_open_another_domains_table_itself(
+    bank_published: Path,
+) -> None:
+    ledger_uri = TableKey.parse("bank/curated/ledger").uri(resolve_settings())
+
+    @table(Layer.PRODUCT)
+    def smuggled() -> pa.Table:
+        return read_arrow(ledger_uri)
+
+    result = run(risk(bank_published, smuggled))
+
+    assert not result.success
+    assert f"domain 'risk' opened {ledger_uri}, another domain's table" in failures(result)
+    assert not table_exists(TableKey.parse("risk/product/smuggled").uri(resolve_settings()))
