@@ -9,7 +9,8 @@ Three walls keep a rule inside the batch it judges:
 - the connection it runs in is a fresh in-memory database holding only the rows under test, with
   no external access (no files, no network, no extension loading) and a locked configuration, so
   ``SET``/``PRAGMA`` cannot re-enable what is off (and they are not SELECTs anyway);
-- a query still running after ``timeout_seconds`` is interrupted and reported as failed.
+- a query longer than :data:`MAX_QUERY_CHARS` is not parsed, and one still running after
+  ``timeout_seconds`` is interrupted; both fail the rule.
 
 Every refusal is a :class:`SqlOutcome` with an error, never an exception.
 """
@@ -27,6 +28,8 @@ from pydantic import BaseModel, ConfigDict
 TABLE_PLACEHOLDER = "${table}"
 SQL_RULE_TIMEOUT_SECONDS = 300.0
 """How long a rule's query may run before it is interrupted and the rule fails."""
+MAX_QUERY_CHARS = 20_000
+"""The longest rule query accepted (a rule is one SELECT returning one number)."""
 _VIEW = "rows_under_test"
 _SANDBOX: dict[str, str | bool | int | float | list[str]] = {
     "enable_external_access": False,
@@ -68,6 +71,11 @@ class SqlOutcome(BaseModel):
 
 def sql_rule_problem(query: str) -> str | None:
     """Why ``query`` is not one read-only SELECT over ``${table}`` alone, or None when it is."""
+    if len(query) > MAX_QUERY_CHARS:
+        return (
+            f"the query has {len(query):,} characters; a rule's query has at most "
+            f"{MAX_QUERY_CHARS:,}"
+        )
     if TABLE_PLACEHOLDER not in query:
         return "the query does not read ${table} (the rows under test)"
     sql = query.replace(TABLE_PLACEHOLDER, _VIEW)

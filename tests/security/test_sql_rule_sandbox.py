@@ -88,6 +88,17 @@ def test_a_slow_query_is_interrupted_and_fails() -> None:
     assert outcome.error == "the query ran longer than 0.5 s"
 
 
+def test_a_huge_query_is_refused_before_parsing() -> None:
+    padding = " OR ".join(["amount = 1"] * 5_000)
+    query = f"SELECT count(*) FROM ${{table}} WHERE {padding}"  # noqa: S608
+
+    outcome = run_sql_rule(query, ROWS)
+
+    assert outcome.error == (
+        f"the query has {len(query):,} characters; a rule's query has at most 20,000"
+    )
+
+
 def test_a_file_the_rule_names_is_never_written(tmp_path: Path) -> None:
     target = tmp_path / "stolen.csv"
     attack = "COPY (SELECT * FROM ${table}) TO '" + str(target) + "'"  # noqa: S608 - the attack
