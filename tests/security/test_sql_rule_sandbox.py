@@ -16,6 +16,7 @@ ATTACKS = {
     "read_csv": "SELECT count(*) FROM read_csv('/etc/passwd'), ${table}",
     "read_parquet": "SELECT count(*) FROM read_parquet('/tmp/*.parquet'), ${table}",
     "glob": "SELECT count(*) FROM glob('/*'), ${table}",
+    "file_path_as_table": "SELECT count(*) FROM '/etc/passwd', ${table}",
     "read_text_scalar_subquery": (
         "SELECT (SELECT count(*) FROM read_text('/etc/hostname')) FROM ${table}"
     ),
