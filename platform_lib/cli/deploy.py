@@ -18,6 +18,7 @@ from platform_lib.deploy.local_stack import (
     start_local_stack,
     stop_local_stack,
 )
+from platform_lib.orchestration.workspace import read_workspace_modules
 from platform_lib.settings import resolve_settings
 
 app = typer.Typer(
@@ -71,14 +72,14 @@ def workspace(
     first_port: Annotated[int, typer.Option(help="Port of the first domain; then +1 each.")] = 4100,
     host: Annotated[str, typer.Option(help="Host the code servers listen on.")] = HOST,
 ) -> None:
-    """Write a workspace with one gRPC code server per domain of workspace.yaml, and print the
-    command that serves each domain. Point the webserver and daemon at it with -w.
+    """Write a workspace with one gRPC code server per domain of workspace.yaml, and print
+    the command serving each one. Point the webserver and the daemon at it with -w.
 
     Example: mesh deploy workspace --out .prod-local/workspace.yaml
     """
     settings = resolve_settings()
     modules = settings.project_root / "workspace.yaml"
-    count = len(plan_code_servers(modules, range(first_port, first_port + 10_000), host))
+    count = len(read_workspace_modules(modules))
     servers = plan_code_servers(modules, range(first_port, first_port + count), host)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(grpc_workspace_yaml(servers))
