@@ -9,6 +9,7 @@ over the raw table in DuckDB, ``publish_rows`` over its Arrow reader), called di
 child process starts in well under a second (no Dagster import).
 """
 
+import datetime as dt
 import shutil
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from domains.payments.assets import transactions, transactions_landing
 from platform_lib.contracts.registry import project_registry
 from platform_lib.conventions import TableKey
+from platform_lib.lake.partitions import PartitionWrite, daily
 from platform_lib.lake.publish_stream import WritePath, publish_rows
 from platform_lib.lake.raw_ingest import ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, table_exists
@@ -51,6 +53,9 @@ class Scenario(StrEnum):
     """INCREMENTAL into an empty lake: every table (quarantine included) created by the run."""
     STREAM = "stream"
     """OVERWRITE through ``publish_stream`` in small batches (quarantine committed mid-stream)."""
+    DAILY = "daily"
+    """One UTC day of ``created_at`` published again after late records arrived: the day's rows
+    and the day's quarantine rows replaced (partition predicate), the other days untouched."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class _Plan:
     """Landing files already materialised when the run starts."""
     stream_threshold_rows: int = 1_000_000
     batch_rows: int = DEFAULT_BATCH_ROWS
+    day: dt.date | None = None
+    """For a daily-partitioned publish: the day written (the raw records of that UTC day)."""
 
 
 _PLANS = {
@@ -69,7 +76,9 @@ _PLANS = {
     Scenario.STREAM: _Plan(
         WriteMode.OVERWRITE, files_before=2, stream_threshold_rows=1_000, batch_rows=1_000
     ),
+    Scenario.DAILY: _Plan(WriteMode.OVERWRITE, files_before=2, day=dt.date(2026, 11, 2)),
 }
+_DAILY = daily("created_at", start="2026-10-01")
 
 
 class RunReport(BaseModel):
@@ -136,7 +145,7 @@ def publish_curated(
     contract = project_registry(PROJECT_ROOT).require(CURATED)
     with duckdb.connect() as connection:
         register_input(connection, "raw_table", open_dataset(RAW.uri(settings)))
-        _raw_view(connection, settings, incremental=plan.mode is WriteMode.APPEND)
+        _raw_view(connection, settings, incremental=plan.mode is WriteMode.APPEND, day=plan.day)
         relation = transactions.compute(duckdb=connection)
         assert isinstance(relation, duckdb.DuckDBPyRelation)
         outcome = publish_rows(
@@ -148,6 +157,7 @@ def publish_curated(
             run_id=run_id,
             stream_threshold_rows=plan.stream_threshold_rows,
             batch_rows=plan.batch_rows,
+            partition=PartitionWrite(_DAILY, plan.day, "timestamp_tz") if plan.day else None,
         )
     return RunReport(
         files_ingested=files_ingested,
@@ -159,18 +169,28 @@ def publish_curated(
 
 
 def _raw_view(
-    connection: duckdb.DuckDBPyConnection, settings: MeshSettings, *, incremental: bool
+    connection: duckdb.DuckDBPyConnection,
+    settings: MeshSettings,
+    *,
+    incremental: bool,
+    day: dt.date | None,
 ) -> None:
     """The view ``raw`` the domain function reads: the raw table, or for an incremental run its
     records whose transaction id the curated table does not hold yet (rejected records come
     again: the quarantine's row hash keeps each once; a later record repeating a published id
-    is skipped, by design of this consumer)."""
+    is skipped, by design of this consumer); for a daily publish the records of that UTC day."""
     curated = CURATED.uri(settings)
     if incremental and table_exists(curated):
         register_input(connection, "published", open_dataset(curated), ("transaction_id",))
         connection.execute(
             "CREATE OR REPLACE TEMP VIEW raw AS SELECT r.* FROM raw_table AS r "
             "ANTI JOIN published AS p ON trim(r.transaction_id) = p.transaction_id"
+        )
+    elif day is not None:
+        on_day = f"DATE '{day.isoformat()}'"  # a date of this module (a view takes no parameter)
+        connection.execute(
+            "CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM raw_table "  # noqa: S608 - ISO date
+            f"WHERE CAST(TRY_CAST(trim(created_at) AS TIMESTAMPTZ) AS DATE) = {on_day}"
         )
     else:
         connection.execute("CREATE OR REPLACE TEMP VIEW raw AS SELECT * FROM raw_table")

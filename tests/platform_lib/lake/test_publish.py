@@ -154,8 +154,9 @@ def test_quarantine_rows_of_an_interrupted_run_are_reconciled(
 def test_a_run_without_rejected_rows_keeps_the_quarantine_of_the_runs_before(
     mesh_env: MeshEnv, contract: TableContract
 ) -> None:
-    """Found by the kill harness: a clean append run did not commit to the quarantine, so the
-    next run took the earlier run's quarantine rows for an interrupted run's and deleted them."""
+    """Found while building the kill harness: a clean append run did not commit to the
+    quarantine, so the next run took the earlier run's quarantine rows for an interrupted run's
+    and deleted them."""
     settings = mesh_env.settings
     runs: list[tuple[str, list[str | None]]] = [
         ("run-1", ["a", None]),
