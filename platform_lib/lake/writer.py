@@ -253,7 +253,7 @@ def partition_predicate(data: pa.Table, partition_by: Sequence[str]) -> str | No
     if not days:
         return None
     quoted = ", ".join(f"'{day.isoformat()}'" for day in days)
-    return f'"{column}" IN ({quoted})'
+    return f"{quote_identifier(column)} IN ({quoted})"
 
 
 def current_version(uri: str, storage_options: dict[str, str] | None = None) -> int:
