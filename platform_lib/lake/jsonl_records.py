@@ -1,9 +1,10 @@
 """Split the bytes of a JSON Lines landing file into records, keeping every record.
 
 A record is a non-empty line holding one JSON object. A line that is not valid UTF-8, holds a NUL
-byte, is not valid JSON, is not an object, or has a field the source does not declare is kept with
-``fields=None`` and the reason in ``error``. Declared fields missing from an object are null;
-scalar values are kept as text (``true``, ``12.50``), nested values as their JSON text.
+byte, is not valid JSON (or nests too deeply to read), is not an object, or has a field the source
+does not declare is kept with ``fields=None`` and the reason in ``error``. Declared fields missing
+from an object are null; scalar values are kept as text (``true``, ``12.50``), nested values as
+their JSON text.
 """
 
 import json
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 from platform_lib.lake.csv_records import SourceRecord
 
 _BOM = b"\xef\xbb\xbf"
+TOO_DEEP = "invalid JSON: nested too deeply to read"
+"""The error of a line whose arrays or objects nest deeper than Python's recursion limit."""
 
 
 def parse_jsonl(data: bytes, columns: Sequence[str]) -> tuple[SourceRecord, ...]:
@@ -50,12 +53,17 @@ def _fields(
         document = json.loads(text)
     except json.JSONDecodeError as error:
         return None, f"invalid JSON: {error.msg} at column {error.colno}"
+    except RecursionError:
+        return None, TOO_DEEP
     if not isinstance(document, dict):
         return None, f"expected a JSON object, found {type(document).__name__}"
     unexpected = sorted(set(document) - declared)
     if unexpected:
         return None, f"unexpected field(s) {', '.join(unexpected)}"
-    return tuple(_text(document.get(column)) for column in columns), None
+    try:
+        return tuple(_text(document.get(column)) for column in columns), None
+    except RecursionError:
+        return None, TOO_DEEP
 
 
 def _text(value: object) -> str | None:
