@@ -113,11 +113,14 @@ def sql(query: str, **tables: object) -> list[tuple[object, ...]]:
         return connection.execute(query).fetchall()
 
 
-def write_contract(folder: Path, key: str, body: str) -> Path:
+def write_contract(
+    folder: Path, key: str, body: str, *, access: str = "public", properties: str = ""
+) -> Path:
     """Write a contract for ``key`` (domain/layer/table) under ``folder``/contracts, by convention.
 
     ``body`` is the ``schema`` part and anything after it; the header (ids, team, server, layer,
-    access, threshold 0.5) is filled in from the key.
+    ``access``, threshold 0.5, then the ``customProperties`` entries in ``properties``) is filled
+    in from the key.
     """
     domain, layer, table = key.split("/")
     path = folder / "contracts" / domain / layer / f"{table}.odcs.yaml"
@@ -135,9 +138,9 @@ servers:
   - {{server: local, type: local, format: delta, path: {key}}}
 customProperties:
   - {{property: layer, value: {layer}}}
-  - {{property: access, value: public}}
+  - {{property: access, value: {access}}}
   - {{property: quarantineThreshold, value: 0.5}}
-{body}"""
+{properties}{body}"""
     )
     return path
 

@@ -16,7 +16,7 @@ from platform_lib.lake.reader import read_arrow, table_exists
 from platform_lib.lake.writer import WriteMode
 from platform_lib.orchestration.table_spec import TableSpec
 from platform_lib.settings import resolve_settings
-from tests.conftest import MeshEnv
+from tests.conftest import MeshEnv, write_contract
 
 ACCOUNTS = ["acc-1", "acc-2", "acc-1", None]
 
@@ -28,28 +28,9 @@ def sha256(text: str) -> str:
 def contract(
     root: Path, key: str, columns: str, *, access: str = "public", properties: str = ""
 ) -> None:
-    domain, layer, name = key.split("/")
-    path = root / "contracts" / domain / layer / f"{name}.odcs.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f"""apiVersion: v3.1.0
-kind: DataContract
-id: {domain}.{layer}.{name}
-version: 1.0.0
-status: active
-domain: {domain}
-team:
-  name: {domain}
-servers:
-  - {{server: local, type: local, format: delta, path: {key}}}
-customProperties:
-  - {{property: layer, value: {layer}}}
-  - {{property: access, value: {access}}}
-{properties}schema:
-  - name: {name}
-    properties:
-{columns}"""
-    )
+    name = key.rsplit("/", 1)[-1]
+    body = f"schema:\n  - name: {name}\n    properties:\n{columns}"
+    write_contract(root, key, body, access=access, properties=properties)
 
 
 ACCOUNT_COLUMNS = """      - {name: account_id, logicalType: string, physicalType: string, \
