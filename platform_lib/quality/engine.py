@@ -59,9 +59,10 @@ _BATCH = "__mesh_batch"
 _THREADED_ROWS = 100_000
 """From this many rows, the valid rows of a typed batch are copied a column per thread."""
 TIMESTAMP_WITH_OFFSET = (
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$"
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)$"
 )
-"""Text cast to ``timestamp_tz`` must carry its offset; one without is ambiguous, so invalid."""
+"""Text cast to ``timestamp_tz`` must carry its offset (less than 24 hours; DuckDB alone reads
+``+99`` as 99 hours); one without is ambiguous, so invalid."""
 TEXT_FORMS = {
     "int32": r"^[+-]?[0-9]+$",
     "int64": r"^[+-]?[0-9]+$",

@@ -260,3 +260,21 @@ def test_text_that_casts_only_by_losing_or_inventing_data_is_a_type_violation(
         },
         {"n": -7, "day": None, "at": dt.datetime(2026, 1, 5), "price": Decimal("-3.00")},
     ]
+
+
+def test_a_utc_offset_of_24_hours_or_more_is_a_type_violation(tmp_path: Path) -> None:
+    """Found by fuzzing: DuckDB reads ``+99`` as an offset of 99 hours, ``+05:75`` as 6:15."""
+    contract = contract_for(
+        tmp_path,
+        "shop/curated/events",
+        "schema:\n  - name: events\n    physicalType: table\n    properties:\n"
+        "      - {name: at, logicalType: timestamp, physicalType: timestamp_tz}\n",
+    )
+    texts = ["2026-03-01 12:00+23:59", "2026-03-01 12:00+24:00", "2026-03-01 12:00+99"]
+    texts += ["2026-03-01 12:00-05:75", "2026-03-01 12:00-0530"]
+    checked = validate_batch(pa.table({"at": texts}), contract)
+    assert checked.rejected["at"].to_pylist() == texts[1:4]
+    assert checked.valid["at"].to_pylist() == [
+        dt.datetime(2026, 2, 28, 12, 1, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 1, 17, 30, tzinfo=dt.UTC),
+    ]

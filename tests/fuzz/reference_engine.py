@@ -1,0 +1,300 @@
+"""A plain-Python validation engine: what ``validate_batch`` must give, written from its docs.
+
+No DuckDB, no polars, no Arrow compute: loops over ``to_pylist()``. It implements the semantics
+``platform_lib/quality/engine.py`` documents, for the rules the fuzz tests generate:
+
+- **casting** (text to the contract type, after trimming spaces; empty text is null): integers
+  are ``[+-]digits`` within the type's range; decimals a number with at most the scale's digits
+  after the point (then only zeros) and within the precision; floats a decimal number with an
+  optional exponent, ``nan`` or ``inf``/``infinity``; booleans ``true/t/yes/y/1`` and
+  ``false/f/no/n/0`` in any case; dates ``YYYY-MM-DD``; naive timestamps a date with an optional
+  ``[T ]HH:MM[:SS[.f]]``; ``timestamp_tz`` the same with its offset (``Z``, ``+HH``, ``+HHMM``,
+  ``+HH:MM``, under 24 hours), stored in UTC. Typed values of the contract type are taken as
+  they are.
+- **type**: a value given (non-empty after trimming) that does not cast breaks ``<col>_type``;
+- **not null** (with missing values, compared as text); **unique**: a non-null value repeating
+  an earlier row's (in batch order, every row counted, -0.0 equal to 0.0, NaN equal to NaN);
+- **accepted values** and **patterns**: the value as text in the set, or fully matching;
+- **ranges**: numbers compared as floats, NaN above every number;
+- **metrics** count over every row, with their counts (or shares of all rows in percent);
+  ``rowCount`` judges the valid rows; the quarantine threshold the share of rejected rows.
+"""
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from platform_lib.contracts.model import TableContract
+from platform_lib.quality.rules import (
+    AcceptedValues,
+    MetricThreshold,
+    NotNull,
+    Pattern,
+    Range,
+    RowCount,
+    SqlCheck,
+    TypeConforms,
+    Unique,
+)
+
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_FLOAT = re.compile(
+    r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|nan|inf|infinity)", re.ASCII | re.I
+)
+_DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+_TIME = r"([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?"
+_DATE_ONLY = re.compile(_DATE, re.ASCII)
+_NAIVE = re.compile(rf"{_DATE}(?:[T ]{_TIME})?", re.ASCII)
+_AWARE = re.compile(rf"{_DATE}[T ]{_TIME}(Z|[+-][0-9]{{2}}(?::?[0-9]{{2}})?)", re.ASCII)
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+_INT_RANGES = {"int32": 2**31, "int64": 2**63}
+
+
+def _datetime(groups: tuple[str | None, ...]) -> dt.datetime | None:
+    year, month, day, hour, minute, second, fraction = groups[:7]
+    micros = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        return dt.datetime(
+            int(year or 0),
+            int(month or 0),
+            int(day or 0),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            micros,
+        )
+    except ValueError:
+        return None
+
+
+def _offset(text: str) -> dt.timedelta | None:
+    """The UTC offset ``text`` states, or None when it is no offset (24 hours or more, or 60
+    minutes or more)."""
+    if text == "Z":
+        return dt.timedelta(0)
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        return None
+    return sign * dt.timedelta(hours=hours, minutes=minutes)
+
+
+def cast_text(text: str, type_name: str) -> Any:
+    """``text`` cast to ``type_name`` as the engine casts it, or None where it does not cast."""
+    value = text.strip(" ")
+    if type_name == "string":
+        return text
+    if value == "":
+        return None
+    if type_name in _INT_RANGES:
+        if not _INTEGER.fullmatch(value):
+            return None
+        number = int(value)
+        limit = _INT_RANGES[type_name]
+        return number if -limit <= number < limit else None
+    if type_name == "float64":
+        return float(value) if _FLOAT.fullmatch(value) else None
+    if type_name == "boolean":
+        lowered = value.lower()
+        return True if lowered in _TRUE else False if lowered in _FALSE else None
+    if type_name.startswith("decimal("):
+        precision, scale = map(int, type_name[8:-1].split(","))
+        digits = r"[0-9]+(\.0*)?" + (rf"|[0-9]*\.[0-9]{{1,{scale}}}0*" if scale else "")
+        if not re.fullmatch(rf"[+-]?({digits})", value, re.ASCII):
+            return None
+        number = Decimal(value).quantize(Decimal(1).scaleb(-scale))
+        return number if abs(number) < Decimal(10) ** (precision - scale) else None
+    if type_name == "date":
+        match = _DATE_ONLY.fullmatch(value)
+        if not match:
+            return None
+        try:
+            return dt.date(*map(int, match.groups()))
+        except ValueError:
+            return None
+    if type_name == "timestamp":
+        match = _NAIVE.fullmatch(value)
+        return _datetime(match.groups()) if match else None
+    if type_name == "timestamp_tz":
+        match = _AWARE.fullmatch(value)
+        if not match:
+            return None
+        local, offset = _datetime(match.groups()), _offset(match.group(8))
+        if local is None or offset is None:
+            return None
+        utc = local - offset
+        return utc.replace(tzinfo=dt.UTC)
+    raise ValueError(type_name)
+
+
+def _key(value: Any) -> Any:
+    """What makes two cast values equal (-0.0 is 0.0; every NaN is one value)."""
+    if isinstance(value, float) and math.isnan(value):
+        return ("nan",)
+    return value
+
+
+def _text(value: Any) -> str:
+    """A cast value as the engine compares it with text (``CAST(value AS VARCHAR)``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _number(value: Any) -> float:
+    return float(value)
+
+
+def _breaks_range(rule: Range, value: Any) -> bool:
+    number = _number(value)
+    if math.isnan(number):  # NaN sorts above every number: only upper bounds exclude it
+        return rule.less_than is not None or rule.at_most is not None
+    bounds = (
+        (rule.greater_than, lambda b: number > b),
+        (rule.at_least, lambda b: number >= b),
+        (rule.less_than, lambda b: number < b),
+        (rule.at_most, lambda b: number <= b),
+    )
+    return not all(check(float(bound)) for bound, check in bounds if bound is not None)
+
+
+@dataclass(frozen=True)
+class RuleVerdict:
+    """One rule's outcome, as the engine's ``RuleResult`` states it."""
+
+    rule_id: str
+    passed: bool
+    observed: float | None
+    failed_rows: int | None
+    blocking: bool
+
+
+@dataclass(frozen=True)
+class ReferenceResult:
+    """The reference split: valid rows (cast), rejected rows (original) and rule verdicts."""
+
+    valid: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+    """Original values, lineage columns included, and ``violated_rules``."""
+    verdicts: list[RuleVerdict]
+    blocked: bool
+
+
+def reference_validate(batch: pa.Table, contract: TableContract) -> ReferenceResult:
+    """Validate ``batch`` against ``contract`` with loops (the semantics in the module doc)."""
+    rows = batch.to_pylist()
+    text_columns = {
+        field.name
+        for field in batch.schema
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
+    }
+    cast_rows = [
+        {
+            c.name: (
+                cast_text(row[c.name], c.type_name)
+                if c.name in text_columns and row[c.name] is not None
+                else row[c.name]
+            )
+            for c in contract.columns
+        }
+        for row in rows
+    ]
+    seen: dict[str, set[Any]] = {}
+    violations: list[list[str]] = []
+    for row, cast in zip(rows, cast_rows, strict=True):
+        broken = []
+        for rule in contract.row_rules:
+            value = cast[rule.column]
+            match rule:
+                case TypeConforms():
+                    original = row[rule.column]
+                    given = original is not None and (
+                        rule.type_name == "string" or str(original).strip(" ") != ""
+                    )
+                    breaks = given and value is None
+                case NotNull():
+                    breaks = value is None or _text(value) in rule.missing_values
+                case Unique():
+                    earlier = seen.setdefault(rule.id, set())
+                    breaks = value is not None and _key(value) in earlier
+                    if value is not None:
+                        earlier.add(_key(value))
+                case AcceptedValues():
+                    breaks = value is not None and _text(value) not in rule.values
+                case Pattern():
+                    breaks = value is not None and not re.fullmatch(rule.pattern, _text(value))
+                case Range():
+                    breaks = value is not None and _breaks_range(rule, value)
+            if breaks:
+                broken.append(rule.id)
+        violations.append(broken)
+    valid = [cast for cast, broken in zip(cast_rows, violations, strict=True) if not broken]
+    rejected = [
+        {**row, "violated_rules": broken}
+        for row, broken in zip(rows, violations, strict=True)
+        if broken
+    ]
+    verdicts = [
+        RuleVerdict(
+            rule.id,
+            passed=not count,
+            observed=float(count),
+            failed_rows=count,
+            blocking=False,
+        )
+        for rule in contract.row_rules
+        for count in [sum(rule.id in broken for broken in violations)]
+    ]
+    for rule in contract.table_rules:
+        observed: float | None
+        if isinstance(rule, MetricThreshold):
+            count = _metric_count(rule, cast_rows)
+            observed = 100.0 * count / len(rows) if rule.percent and rows else float(count)
+        elif isinstance(rule, RowCount | SqlCheck):  # the fuzz contracts' SQL rule counts rows
+            observed = float(len(valid))
+        passed = observed is not None and rule.comparison.holds(observed)
+        verdicts.append(RuleVerdict(rule.id, passed, observed, None, rule.blocking))
+    share = len(rejected) / len(rows) if rows else 0.0
+    verdicts.append(
+        RuleVerdict(
+            "quarantine_threshold",
+            passed=share <= contract.quarantine_threshold,
+            observed=round(share, 6),
+            failed_rows=len(rejected),
+            blocking=True,
+        )
+    )
+    verdicts.append(RuleVerdict("schema", True, None, None, True))
+    blocked = any(v.blocking and not v.passed for v in verdicts)
+    return ReferenceResult(valid, rejected, verdicts, blocked)
+
+
+def _metric_count(rule: MetricThreshold, cast_rows: list[dict[str, Any]]) -> int:
+    values = [row[rule.column] for row in cast_rows]
+    match rule.metric:
+        case "nullValues":
+            return sum(v is None for v in values)
+        case "missingValues":
+            missing = rule.missing_values or ("",)
+            return sum(v is None or _text(v) in missing for v in values)
+        case "duplicateValues":
+            earlier: set[Any] = set()
+            repeats = 0
+            for value in values:
+                if value is not None:
+                    repeats += _key(value) in earlier
+                    earlier.add(_key(value))
+            return repeats
+        case "invalidValues":
+            if rule.valid_values:
+                return sum(v is not None and _text(v) not in rule.valid_values for v in values)
+            pattern = rule.pattern or ""
+            return sum(v is not None and not re.fullmatch(pattern, _text(v)) for v in values)
+    raise ValueError(rule.metric)
