@@ -13,9 +13,10 @@ No DuckDB, no polars, no Arrow compute: loops over ``to_pylist()``. It implement
   they are.
 - **type**: a value given (non-empty after trimming) that does not cast breaks ``<col>_type``;
 - **not null** (with missing values, compared as text); **unique**: a non-null value repeating
-  an earlier row's (in batch order, every row counted, -0.0 equal to 0.0, NaN equal to NaN);
+  an earlier row's (in batch order, every row counted, -0.0 equal to 0.0, NaN equal to NaN) or
+  one of the values published elsewhere (``taken``);
 - **accepted values** and **patterns**: the value as text in the set, or fully matching;
-- **ranges**: numbers compared as floats, NaN above every number;
+- **ranges**: numbers compared as floats, NaN above every number; dates with ISO date bounds;
 - **metrics** count over every row, with their counts (or shares of all rows in percent);
   ``rowCount`` judges the valid rows; the quarantine threshold the share of rejected rows.
 """
@@ -23,6 +24,7 @@ No DuckDB, no polars, no Arrow compute: loops over ``to_pylist()``. It implement
 import datetime as dt
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -165,6 +167,19 @@ def _breaks_range(rule: Range, value: Any) -> bool:
     return not all(check(float(bound)) for bound, check in bounds if bound is not None)
 
 
+def _breaks_date_range(rule: Range, value: dt.date) -> bool:
+    """A date against bounds written as ISO dates."""
+    bounds = (
+        (rule.greater_than, lambda b: value > b),
+        (rule.at_least, lambda b: value >= b),
+        (rule.less_than, lambda b: value < b),
+        (rule.at_most, lambda b: value <= b),
+    )
+    return not all(
+        check(dt.date.fromisoformat(str(bound))) for bound, check in bounds if bound is not None
+    )
+
+
 @dataclass(frozen=True)
 class RuleVerdict:
     """One rule's outcome, as the engine's ``RuleResult`` states it."""
@@ -187,8 +202,13 @@ class ReferenceResult:
     blocked: bool
 
 
-def reference_validate(batch: pa.Table, contract: TableContract) -> ReferenceResult:
-    """Validate ``batch`` against ``contract`` with loops (the semantics in the module doc)."""
+def reference_validate(
+    batch: pa.Table, contract: TableContract, taken: Mapping[str, list[Any]] | None = None
+) -> ReferenceResult:
+    """Validate ``batch`` against ``contract`` with loops (the semantics in the module doc).
+
+    ``taken`` holds, per unique column, values published elsewhere: a row repeating one breaks
+    the unique rule too."""
     rows = batch.to_pylist()
     text_columns = {
         field.name
@@ -222,7 +242,10 @@ def reference_validate(batch: pa.Table, contract: TableContract) -> ReferenceRes
                 case NotNull():
                     breaks = value is None or _text(value) in rule.missing_values
                 case Unique():
-                    earlier = seen.setdefault(rule.id, set())
+                    published = (taken or {}).get(rule.column, [])
+                    earlier = seen.setdefault(
+                        rule.id, {_key(v) for v in published if v is not None}
+                    )
                     breaks = value is not None and _key(value) in earlier
                     if value is not None:
                         earlier.add(_key(value))
@@ -230,6 +253,8 @@ def reference_validate(batch: pa.Table, contract: TableContract) -> ReferenceRes
                     breaks = value is not None and _text(value) not in rule.values
                 case Pattern():
                     breaks = value is not None and not re.fullmatch(rule.pattern, _text(value))
+                case Range() if isinstance(value, dt.date):
+                    breaks = _breaks_date_range(rule, value)
                 case Range():
                     breaks = value is not None and _breaks_range(rule, value)
             if breaks:

@@ -2,10 +2,11 @@
 
 Each example is a random small contract (columns of the supported types with ``required``,
 ``unique``, patterns, valid values, ranges, missing values; metric thresholds, ``rowCount`` and
-an SQL rule; a quarantine threshold; severities) compiled by the platform's own compiler, and a
-random Arrow batch for it: typed columns or text (values that cast or not, padded with spaces,
+an SQL rule; a quarantine threshold; severities) compiled by the platform's own compiler, a
+random Arrow batch for it (typed columns or text: values that cast or not, padded with spaces,
 empty, null, repeated, unicode, edge numbers, NaN and infinities, dates and timestamps with
-offsets). The batch is validated
+offsets), and values of some unique columns already published elsewhere (``taken``, as other
+days of a partitioned table). The batch is validated
 
 - by :func:`validate_batch` (which picks the aggregate pass, the polars split or the query),
 - by the DuckDB query alone (``engine._checked_by_query``),
@@ -54,6 +55,15 @@ TYPES = (
 )
 NUMERIC = {"int32", "int64", "float64", "decimal(9,2)", "decimal(4,0)"}
 WORDS = ("a", "b", "ab", "abc", "B", "é", "日本", "x y", " a", "a ", "", "n/a", "tx_001", "ä\u0301")
+INT_PATTERNS = ("-?[0-7]+", "[1-9][0-9]*", "4.", "0|1")
+ACCEPTED = {
+    "string": WORDS,
+    "int32": ("0", "1", "7", "-1", "42"),
+    "int64": ("0", "1", "7", "-1", "2147483648"),
+    "boolean": ("true", "false"),
+    "date": ("2026-01-05", "1999-12-31", "2024-02-29"),
+}
+"""Valid values per column type, compared with the value's text."""
 PATTERNS = ("[a-c]+", "a.*", "[A-Z]", "(ab|cd)?c", ".", "[^a]*", "tx_[0-9]{3}", "é+", "x y")
 SPACES = st.sampled_from(["", " ", "  "])
 INT_EDGES = (0, 1, -1, 7, 2**31 - 1, -(2**31), 2**31, 2**63 - 1, -(2**63))
@@ -201,14 +211,15 @@ def column_documents(draw: st.DrawFn, name: str, type_name: str) -> dict[str, An
             )
         ):
             options[option] = draw(bound)
+    if type_name == "date" and draw(st.integers(0, 2)) == 0:
+        day = st.sampled_from(["1999-12-31", "2026-01-01", "2050-06-30"])
+        options[draw(st.sampled_from(["minimum", "exclusiveMaximum"]))] = draw(day)
     if type_name == "string" and draw(st.integers(0, 2)) == 0:
         options["pattern"] = draw(st.sampled_from(PATTERNS))
-    if type_name in {"string", "int32", "int64"} and draw(st.integers(0, 2)) == 0:
-        valid = (
-            draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=4))
-            if type_name == "string"
-            else draw(st.lists(st.sampled_from(["0", "1", "7", "-1", "42"]), min_size=1))
-        )
+    if type_name in {"int32", "int64"} and draw(st.integers(0, 3)) == 0:
+        options["pattern"] = draw(st.sampled_from(INT_PATTERNS))
+    if type_name in ACCEPTED and draw(st.integers(0, 2)) == 0:
+        valid = draw(st.lists(st.sampled_from(ACCEPTED[type_name]), min_size=1, max_size=4))
         quality.append(
             {
                 "id": f"{name}_known",
@@ -345,26 +356,41 @@ def assert_matches_reference(checked: CheckedBatch, expected: ReferenceResult, p
     assert checked.result.blocked == expected.blocked, path
 
 
+@st.composite
+def taken_values(draw: st.DrawFn, contract: TableContract) -> dict[str, list[Any]]:
+    """Values of some unique columns already published elsewhere (other days of the table)."""
+    unique = [c for c in contract.columns if c.unique]
+    chosen = draw(st.lists(st.sampled_from(unique), unique=True)) if unique else []
+    return {
+        c.name: draw(st.lists(typed_values(c.type_name), min_size=1, max_size=4)) for c in chosen
+    }
+
+
 @fuzz_settings(150)
 @given(data=st.data())
 def test_every_engine_path_gives_the_reference_results(data: st.DataObject) -> None:
     contract = data.draw(contracts(), label="contract")
     batch = data.draw(batches(contract), label="batch")
-    expected = reference_validate(batch, contract)
+    published = data.draw(taken_values(contract), label="taken")
+    taken = {
+        name: pa.array(values, _arrow_type(contract.column(name).type_name))  # type: ignore[union-attr]
+        for name, values in published.items()
+    }
+    expected = reference_validate(batch, contract, published)
     event("some rejected rows" if expected.rejected else "no rejected row")
     event("blocked" if expected.blocked else "not blocked")
 
-    chosen = validate_batch(batch, contract)
+    chosen = validate_batch(batch, contract, taken=taken)
     assert_matches_reference(chosen, expected, "validate_batch")
 
-    by_query = checked_by_query(batch, contract, {})
+    by_query = checked_by_query(batch, contract, taken)
     assert_matches_reference(by_query, expected, "query")
     assert by_query.result == chosen.result
 
     cuts = sorted(data.draw(st.lists(st.integers(0, batch.num_rows), max_size=3), label="cuts"))
     bounds = [0, *cuts, batch.num_rows]
     slices = [batch.slice(start, end - start) for start, end in itertools.pairwise(bounds)]
-    streamed = validate_stream(slices, contract, batch.schema)
+    streamed = validate_stream(slices, contract, batch.schema, taken=taken)
     assert_matches_reference(streamed, expected, "stream")
     assert streamed.result == chosen.result
     assert streamed.rejected.column(VIOLATIONS_COLUMN).to_pylist() == [
