@@ -3,23 +3,25 @@
 Every example is a mutation of a real contract (the mesh's own ``contracts/`` and the ODCS
 examples in ``../shared/odcs-examples/`` when present) that makes it malformed for sure: a
 required field deleted, a field retyped or given a value outside its enum, a broken quality rule,
-an unknown physical type, an invalid regular expression, a duplicated key, or bytes that are not a
-YAML mapping (tabs in indentation, an unclosed quote, control bytes, bytes that are not UTF-8,
-deep nesting, nested aliases, several documents, an empty file, random bytes). Each is written to
-its own file and loaded through :func:`load_contract`; the load must hold findings, each naming the
-file with a line, a rule id, a message and a fix, and no contract when the file is not valid ODCS.
+an unknown physical type, an invalid regular expression, a key, column or rule written twice, or
+bytes that are not a YAML mapping (tabs in indentation, an unclosed quote, control bytes, bytes
+that are not UTF-8, deep nesting, nested aliases, several documents, an empty file, random
+bytes). Each is written to its own file and loaded through :func:`load_contract`; the load must
+hold findings, each naming the file with a line, a rule id, a message and a fix, and no contract
+when the file is not valid ODCS.
 
 The CI budget is 1,000 generated contracts (derandomized), plus a few through ``mesh contracts
 lint`` (in process and as a subprocess): exit 1, every file named, no traceback. Run more with
 ``FUZZ_EXAMPLES=20000 .venv/bin/pytest -q tests/fuzz/test_contract_loader_fuzz.py`` (see
 :mod:`tests.fuzz.budget`). Files live in a temporary folder outside any project, so the on-disk
-contract cache is not involved.
+contract cache is not involved (and is switched off besides).
 """
 
 import copy
 import itertools
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from platform_lib.cache import CACHE_SWITCH
 from platform_lib.cli.app import build_app
 from platform_lib.contracts.findings import FindingLevel
 from platform_lib.contracts.loader import ContractLoad, load_contract
@@ -186,6 +189,22 @@ def deleted_field(draw: st.DrawFn, base: BaseContract) -> str:
         return ""  # an empty file
     container, key = _get(data, draw(st.sampled_from(present)))  # type: ignore[misc]
     del container[key]
+    return _dump(data)
+
+
+@st.composite
+def duplicated_entry(draw: st.DrawFn, base: BaseContract) -> str:
+    """A column, or a quality rule, written twice: two rules with one id."""
+    data = copy.deepcopy(base.data)
+    columns = _properties(data)
+    rules = [(c, r) for c in columns for r in c.get("quality") or [] if isinstance(r, dict)]
+    if rules and draw(st.booleans()):
+        column, rule = draw(st.sampled_from(rules))
+        column["quality"].append(copy.deepcopy(rule))
+    elif columns:
+        data["schema"][0]["properties"].append(copy.deepcopy(draw(st.sampled_from(columns))))
+    else:
+        data["schema"] = [{"name": "t", "properties": [{"name": "c"}, {"name": "c"}]}]
     return _dump(data)
 
 
@@ -362,6 +381,7 @@ def not_one_mapping(draw: st.DrawFn, base: BaseContract) -> str:
 
 MUTATIONS = (
     deleted_field,
+    duplicated_entry,
     retyped_field,
     wrong_enum,
     bad_rule,
@@ -417,8 +437,11 @@ def assert_structured_findings(load: ContractLoad, path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def cases_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("fuzz_contracts")
+def cases_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A folder outside any project for the generated files, with the contract cache off."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_SWITCH, "off")
+        yield tmp_path_factory.mktemp("fuzz_contracts")
 
 
 def test_the_mutated_contracts_are_valid_before_mutation(cases_root: Path) -> None:
