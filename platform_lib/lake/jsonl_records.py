@@ -1,13 +1,14 @@
 """Split the bytes of a JSON Lines landing file into records, keeping every record.
 
 A record is a non-empty line holding one JSON object. A line that is not valid UTF-8, holds a NUL
-byte, is not valid JSON (or nests too deeply to read), is not an object, or has a field the source
-does not declare is kept with ``fields=None`` and the reason in ``error``. Declared fields missing
-from an object are null; scalar values are kept as text (``true``, ``12.50``), nested values as
-their JSON text.
+byte, is not valid JSON (or nests too deeply to read, or escapes half a character such as
+``\\ud800``), is not an object, or has a field the source does not declare is kept with
+``fields=None`` and the reason in ``error``. Declared fields missing from an object are null;
+scalar values are kept as text (``true``, ``12.50``), nested values as their JSON text.
 """
 
 import json
+import re
 from collections.abc import Sequence
 
 from platform_lib.lake.csv_records import SourceRecord
@@ -15,6 +16,9 @@ from platform_lib.lake.csv_records import SourceRecord
 _BOM = b"\xef\xbb\xbf"
 TOO_DEEP = "invalid JSON: nested too deeply to read"
 """The error of a line whose arrays or objects nest deeper than Python's recursion limit."""
+LONE_SURROGATE = "invalid JSON: a \\u escape stands for half a character (a lone surrogate)"
+"""The error of a line with a string such as ``"\\ud800"``: no text, so no raw column holds it."""
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def parse_jsonl(data: bytes, columns: Sequence[str]) -> tuple[SourceRecord, ...]:
@@ -51,6 +55,8 @@ def _fields(
 ) -> tuple[tuple[str | None, ...] | None, str | None]:
     try:
         document = json.loads(text)
+        if _SURROGATE_ESCAPE.search(text) and not _is_unicode(document):
+            return None, LONE_SURROGATE
     except json.JSONDecodeError as error:
         return None, f"invalid JSON: {error.msg} at column {error.colno}"
     except RecursionError:
@@ -64,6 +70,15 @@ def _fields(
         return tuple(_text(document.get(column)) for column in columns), None
     except RecursionError:
         return None, TOO_DEEP
+
+
+def _is_unicode(document: object) -> bool:
+    """Whether every string of ``document`` (keys included) is text UTF-8 can hold."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _text(value: object) -> str | None:

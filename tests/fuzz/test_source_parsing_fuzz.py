@@ -79,6 +79,8 @@ JSON_PIECES = (
     b"{",
     b"}",
     b'{"id": "\\u00e9\\ud800"}',
+    b'{"\\udc00": 1}',
+    b'{"id": "\\ud83d\\ude00"}',
     b'{"id": NaN}',
     b"\n",
     b"\r\n",

@@ -1,6 +1,6 @@
 """JSON Lines records: every non-empty line kept, the unreadable ones with their reason."""
 
-from platform_lib.lake.jsonl_records import TOO_DEEP, parse_jsonl
+from platform_lib.lake.jsonl_records import LONE_SURROGATE, TOO_DEEP, parse_jsonl
 
 
 def test_a_line_nesting_too_deeply_is_a_record_with_an_error_not_a_crash() -> None:
@@ -13,3 +13,17 @@ def test_a_line_nesting_too_deeply_is_a_record_with_an_error_not_a_crash() -> No
         (3, ("[[2]]",), None),
     ]
     assert records[1].raw_text == deep.decode()
+
+
+def test_a_lone_surrogate_escape_is_a_record_with_an_error() -> None:
+    """Found by fuzzing: ``"\\ud800"`` reads as a Python string no UTF-8 column can hold, and
+    writing it to the raw table raised UnicodeEncodeError."""
+    data = b'{"a": "\\u00e9\\ud800"}\n{"\\udc00": 1}\n{"a": "\\ud83d\\ude00"}\n{"a": "\\\\ud800"}\n'
+    records = parse_jsonl(data, ("a",))
+    assert [(r.fields, r.error) for r in records] == [
+        (None, LONE_SURROGATE),
+        (None, LONE_SURROGATE),
+        (("\N{GRINNING FACE}",), None),
+        (("\\ud800",), None),
+    ]
+    assert [r.raw_text for r in records] == data.decode().splitlines()
