@@ -143,6 +143,13 @@ def assert_csv_records_cover_the_file(data: bytes, records: tuple[SourceRecord, 
     assert [r.line_number for r in records] == sorted(r.line_number for r in records)
 
 
+def assert_writable(record: SourceRecord) -> None:
+    """Every text of ``record`` is UTF-8 text, as the raw table's string columns need."""
+    for text in (record.raw_text, record.error, *(record.fields or ())):
+        if text is not None:
+            text.encode("utf-8")
+
+
 def assert_csv_fields(record: SourceRecord) -> None:
     """A parsed record holds what the ``csv`` module reads from its text; else an error."""
     if record.error is None:
@@ -163,6 +170,7 @@ def assert_jsonl_records(data: bytes, records: tuple[SourceRecord, ...]) -> None
     ]
     assert [(r.line_number, r.raw_text) for r in records] == expected
     for record in records:
+        assert_writable(record)
         if record.error is not None:
             assert record.fields is None and record.error
             continue
@@ -183,6 +191,7 @@ def test_csv_records_cover_every_line_once(data: bytes) -> None:
     assert_csv_records_cover_the_file(data, parsed.records)
     for record in parsed.records:
         assert_csv_fields(record)
+        assert_writable(record)
 
 
 @fuzz_settings(1_000)
