@@ -282,6 +282,9 @@ def _flag_rows(
     )
     with duckdb.connect(":memory:") as connection:
         connection.execute("SET enable_progress_bar = false")
+        # The machine's time zone must not matter: a naive timestamp cast to timestamp_tz is read
+        # as UTC, and a timestamp_tz compared as text (valid values, patterns) is written in UTC.
+        connection.execute("SET TimeZone = 'UTC'")
         connection.register(_BATCH, indexed)
         for column, view in views.items():
             connection.register(view, pa.table({"v": taken[column]}))

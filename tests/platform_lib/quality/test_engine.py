@@ -1,6 +1,8 @@
 """The validation engine against contracts: casts, per-row verdicts, table-level rules."""
 
 import datetime as dt
+import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -278,3 +280,34 @@ def test_a_utc_offset_of_24_hours_or_more_is_a_type_violation(tmp_path: Path) ->
         dt.datetime(2026, 2, 28, 12, 1, tzinfo=dt.UTC),
         dt.datetime(2026, 3, 1, 17, 30, tzinfo=dt.UTC),
     ]
+
+
+@pytest.fixture
+def tokyo_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is Asia/Tokyo (UTC+9) for the test."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("tokyo_time")
+def test_the_machines_time_zone_does_not_change_the_verdicts(tmp_path: Path) -> None:
+    """Found by fuzzing: DuckDB used the machine's zone to read a naive timestamp as timestamp_tz
+    and to write a timestamp_tz as text for valid values and patterns."""
+    contract = contract_for(
+        tmp_path,
+        "shop/curated/events",
+        "schema:\n  - name: events\n    physicalType: table\n    properties:\n"
+        "      - name: at\n        logicalType: timestamp\n        physicalType: timestamp_tz\n"
+        "        quality:\n          - id: at_ten_utc\n            metric: invalidValues\n"
+        "            arguments: {validValues: ['2026-01-05 10:00:00+00']}\n"
+        "            mustBe: 0\n",
+    )
+    naive = pa.table({"at": pa.array([dt.datetime(2026, 1, 5, 10)])})
+    aware = pa.table({"at": pa.array([dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)])})
+    for rows in (naive, aware):
+        checked = validate_batch(rows, contract)
+        assert checked.rejected.num_rows == 0
+        assert checked.valid["at"].to_pylist() == [dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)]
