@@ -6,6 +6,8 @@ behaviour by environment variables alone:
 - ``MESH_LAKE_ROOT``: where Delta tables live (default ``<project>/.lake``).
 - ``MESH_LANDING_ROOT``: where source files land (default ``<project>/data/landing``).
 - ``DAGSTER_HOME``: the Dagster instance (default ``<project>/.dagster``).
+- ``MESH_AUTOMATION_INTERVAL_SECONDS``: how often the daemon's sensors look for new landing files
+  and upstream updates (default 10).
 
 An object-store lake (``MESH_LAKE_ROOT=s3://bucket/prefix``) needs no setting here: the Delta
 engine and pyarrow read the standard ``AWS_*`` variables (credentials, ``AWS_REGION``,
@@ -19,7 +21,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from platform_lib.errors import MeshError
+
 PROJECT_ROOT_MARKER = "workspace.yaml"
+DEFAULT_AUTOMATION_INTERVAL_SECONDS = 10
 
 
 class MeshSettings(BaseModel):
@@ -31,6 +36,8 @@ class MeshSettings(BaseModel):
     lake_root: str
     landing_root: Path
     dagster_home: Path
+    automation_interval_seconds: int = DEFAULT_AUTOMATION_INTERVAL_SECONDS
+    """Seconds between two evaluations of a domain's landing and automation sensors."""
 
     def table_uri(self, *parts: str) -> str:
         """The URI of a location under the lake root, joined with ``/``."""
@@ -64,4 +71,15 @@ def resolve_settings(environ: Mapping[str, str] | None = None) -> MeshSettings:
         lake_root=lake_root,
         landing_root=landing_root.expanduser().resolve(),
         dagster_home=dagster_home.expanduser().resolve(),
+        automation_interval_seconds=_automation_interval(env),
     )
+
+
+def _automation_interval(env: Mapping[str, str]) -> int:
+    text = env.get("MESH_AUTOMATION_INTERVAL_SECONDS") or str(DEFAULT_AUTOMATION_INTERVAL_SECONDS)
+    if not text.strip().isdigit() or int(text) < 1:
+        raise MeshError(
+            f"MESH_AUTOMATION_INTERVAL_SECONDS is {text!r}, not a whole number of seconds",
+            fix="set MESH_AUTOMATION_INTERVAL_SECONDS to a whole number >= 1, e.g. 10",
+        )
+    return int(text)

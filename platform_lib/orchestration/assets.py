@@ -39,6 +39,7 @@ from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
 from platform_lib.lake.sql import mask_columns, register_input
 from platform_lib.lake.write_scope import loading_declared_reads, writing_for
+from platform_lib.operations.automation import consumer_condition
 from platform_lib.orchestration.metadata import (
     READS_METADATA,
     definition_metadata,
@@ -102,6 +103,7 @@ def table_asset(
             key, contract, blocking=True, partitioned=spec.partition is not None
         ),
         freshness_policy=_freshness(contract),
+        automation_condition=consumer_condition(),
         partitions_def=_daily(spec),
         required_resource_keys={DUCKDB_RESOURCE},
         output_required=False,

@@ -27,6 +27,9 @@ def describe(graph: MeshGraph) -> dict[str, object]:
                 "deps": sorted("/".join(k.path) for k in node.parent_keys),
                 "checks": sorted(c.name for c in node.check_keys),
                 "metadata": sorted(node.metadata),
+                "automation": node.automation_condition.get_label()
+                if node.automation_condition
+                else None,
             }
     return described
 

@@ -1,0 +1,1 @@
+"""Operating the mesh: status, quarantine, replay, rollback, alerts and automation."""
