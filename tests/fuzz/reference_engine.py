@@ -10,7 +10,7 @@ No DuckDB, no polars, no Arrow compute: loops over ``to_pylist()``. It implement
   ``false/f/no/n/0`` in any case; dates ``YYYY-MM-DD``; naive timestamps a date with an optional
   ``[T ]HH:MM[:SS[.f]]``; ``timestamp_tz`` the same with its offset (``Z``, ``+HH``, ``+HHMM``,
   ``+HH:MM``, under 24 hours), stored in UTC. Typed values of the contract type are taken as
-  they are.
+  they are; a naive timestamp given for ``timestamp_tz`` is read as UTC.
 - **type**: a value given (non-empty after trimming) that does not cast breaks ``<col>_type``;
 - **not null** (with missing values, compared as text); **unique**: a non-null value repeating
   an earlier row's (in batch order, every row counted, -0.0 equal to 0.0, NaN equal to NaN) or
@@ -136,6 +136,18 @@ def cast_text(text: str, type_name: str) -> Any:
     raise ValueError(type_name)
 
 
+def _cast(value: Any, type_name: str, is_text: bool) -> Any:
+    """A batch value cast to its column's type: text as :func:`cast_text` says, a naive
+    timestamp for a ``timestamp_tz`` column read as UTC, any other typed value as it is."""
+    if value is None:
+        return None
+    if is_text:
+        return cast_text(value, type_name)
+    if type_name == "timestamp_tz" and isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
 def _key(value: Any) -> Any:
     """What makes two cast values equal (-0.0 is 0.0; every NaN is one value)."""
     if isinstance(value, float) and math.isnan(value):
@@ -216,14 +228,7 @@ def reference_validate(
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
     }
     cast_rows = [
-        {
-            c.name: (
-                cast_text(row[c.name], c.type_name)
-                if c.name in text_columns and row[c.name] is not None
-                else row[c.name]
-            )
-            for c in contract.columns
-        }
+        {c.name: _cast(row[c.name], c.type_name, c.name in text_columns) for c in contract.columns}
         for row in rows
     ]
     seen: dict[str, set[Any]] = {}

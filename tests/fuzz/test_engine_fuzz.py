@@ -6,7 +6,9 @@ an SQL rule; a quarantine threshold; severities) compiled by the platform's own 
 random Arrow batch for it (typed columns or text: values that cast or not, padded with spaces,
 empty, null, repeated, unicode, edge numbers, NaN and infinities, dates and timestamps with
 offsets), and values of some unique columns already published elsewhere (``taken``, as other
-days of a partitioned table). The batch is validated
+days of a partitioned table). The machine's time zone is set to Asia/Tokyo meanwhile (verdicts
+must not depend on it; a naive timestamp given for a ``timestamp_tz`` column is read as UTC).
+The batch is validated
 
 - by :func:`validate_batch` (which picks the aggregate pass, the polars split or the query),
 - by the DuckDB query alone (``engine._checked_by_query``),
@@ -24,11 +26,14 @@ tests/fuzz/test_engine_fuzz.py`` runs more (see :mod:`tests.fuzz.budget`).
 import datetime as dt
 import itertools
 import math
+import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -316,7 +321,10 @@ def batches(draw: st.DrawFn, contract: TableContract) -> pa.Table:
     columns: dict[str, pa.Array] = {}
     for column in contract.columns:
         typed = all_typed or draw(st.booleans())
-        if typed or column.type_name == "string":
+        if column.type_name == "timestamp_tz" and typed and draw(st.booleans()):
+            values = [draw(typed_values("timestamp")) for _ in range(rows)]  # naive: read as UTC
+            columns[column.name] = pa.array(values, _arrow_type("timestamp"))
+        elif typed or column.type_name == "string":
             values = [draw(typed_values(column.type_name)) for _ in range(rows)]
             columns[column.name] = pa.array(values, _arrow_type(column.type_name))
         else:
@@ -354,6 +362,16 @@ def assert_matches_reference(checked: CheckedBatch, expected: ReferenceResult, p
     assert checked.result.rows_in == len(expected.valid) + len(expected.rejected)
     assert checked.result.rows_valid == len(expected.valid)
     assert checked.result.blocked == expected.blocked, path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def far_from_utc() -> Iterator[None]:
+    """The machine's time zone is UTC+9 here: the engine's verdicts must not depend on it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "Asia/Tokyo")
+        time.tzset()
+        yield
+    time.tzset()
 
 
 @st.composite
