@@ -22,6 +22,7 @@ COMMANDS = {
     "catalog": "platform_lib.cli.catalog:catalog",
     "check": "platform_lib.cli.check:check",
     "materialize": "platform_lib.cli.materialize:materialize",
+    "status": "platform_lib.cli.status:status",
     "tables": "platform_lib.cli.tables:tables",
     "test": "platform_lib.cli.test:test",
     "ui": "platform_lib.cli.ui:ui",
@@ -31,6 +32,7 @@ GROUPS = {
     "contracts": "platform_lib.cli.contracts:app",
     "deploy": "platform_lib.cli.deploy:app",
     "new": "platform_lib.cli.new:app",
+    "quarantine": "platform_lib.cli.quarantine:app",
 }
 """Each command group and its Typer app."""
 USER_ERROR_EXIT = 2
