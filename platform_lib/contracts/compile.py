@@ -20,7 +20,8 @@ apply, each reported as an :class:`Issue` with its rule id and the field it conc
   a suffix, so every major is its own table;
 - ``deprecation-date``: ``customProperties`` ``deprecationDate`` is a date;
 - ``purposes``: ``customProperties`` ``allowedPurposes`` is a list of purposes and
-  ``readPurposes`` a list of ``{table, purpose, columns}`` (see ``contracts/access.py``).
+  ``readPurposes`` a list of ``{table, purpose, columns}`` (see ``contracts/access.py``);
+- ``support-webhook``: a ``support`` entry with ``tool: webhook`` has an http(s) ``url``.
 """
 
 import datetime as dt
@@ -79,6 +80,8 @@ MESH_ONLY_RULES = frozenset(
 )
 """Conventions that name and place a mesh table; an external contract need not follow them."""
 EXTERNAL_DOMAIN = "external"
+WEBHOOK_TOOL = "webhook"
+"""The ``tool`` of a ``support`` entry whose ``url`` receives the table's alerts as JSON."""
 _LOGICAL_ALIASES = {"integer": {"integer", "number"}, "number": {"number"}}
 
 
@@ -122,6 +125,7 @@ class _Compiler:
         deprecation = self._deprecation_date()
         allowed_purposes = self._allowed_purposes()
         read_purposes = self._read_purposes()
+        webhooks = self._alert_webhooks()
         self._check_major_table(key)
         if key is None or any(c is None for c in columns) or self.issues:
             return None
@@ -145,6 +149,7 @@ class _Compiler:
             deprecation_date=deprecation,
             allowed_purposes=allowed_purposes,
             read_purposes=read_purposes,
+            alert_webhooks=webhooks,
         )
 
     # -- identity -------------------------------------------------------------------------------
@@ -230,6 +235,23 @@ class _Compiler:
         members = team.get("members") or [] if isinstance(team, dict) else []
         emails = [m["username"] for m in members if "@" in str(m.get("username", ""))]
         return (f"team:{name}", *emails)
+
+    def _alert_webhooks(self) -> tuple[str, ...]:
+        urls: list[str] = []
+        for index, entry in enumerate(self.document.get("support") or []):
+            if str(entry.get("tool") or "").lower() != WEBHOOK_TOOL:
+                continue
+            url = str(entry.get("url") or "")
+            if not url.startswith(("http://", "https://")):
+                self.issue(
+                    ("support", index, "url"),
+                    "support-webhook",
+                    f"the webhook channel {entry.get('channel')!r} has no http(s) url",
+                    "give the entry `url: https://...`, the address alerts are posted to",
+                )
+                continue
+            urls.append(url)
+        return tuple(urls)
 
     def _access(self) -> Access:
         entry = self._custom("access")

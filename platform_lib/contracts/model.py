@@ -90,6 +90,9 @@ class TableContract(BaseModel):
     read_purposes: tuple[ReadPurpose, ...] = ()
     """From ``customProperties`` ``readPurposes``: why this table reads others' restricted
     columns."""
+    alert_webhooks: tuple[str, ...] = ()
+    """URLs of the ``support`` entries with ``tool: webhook``: where the table's alerts are
+    posted (see ``platform_lib.operations.alerts``)."""
     server_path: str | None = None
     """The ``path`` of the local Delta server entry (relative: to the lake root for mesh tables,
     to the contract's folder for external ones)."""

@@ -13,6 +13,7 @@ from platform_lib.contracts.registry import ContractRegistry, project_registry
 from platform_lib.conventions import Layer, TableKey, check_name
 from platform_lib.errors import MeshError
 from platform_lib.lake.raw_ingest import LandingSource
+from platform_lib.operations.alert_sensors import alert_sensor
 from platform_lib.operations.automation import domain_sensors
 from platform_lib.orchestration.assets import DUCKDB_RESOURCE, raw_asset, table_asset
 from platform_lib.orchestration.table_spec import TableSpec
@@ -63,12 +64,18 @@ def domain_definitions(
         return Definitions(
             assets=assets,
             resources={DUCKDB_RESOURCE: DuckDBResource(database=":memory:")},
-            sensors=domain_sensors(
-                domain,
-                sources=list(zip(sources, raw_keys, strict=True)),
-                tables=[spec.key(domain) for spec in tables],
-                settings=settings,
-            ),
+            sensors=[
+                *domain_sensors(
+                    domain,
+                    sources=list(zip(sources, raw_keys, strict=True)),
+                    tables=[spec.key(domain) for spec in tables],
+                    settings=settings,
+                ),
+                alert_sensor(
+                    domain,
+                    [registry.require(k) for k in (*raw_keys, *(t.key(domain) for t in tables))],
+                ),
+            ],
         )
 
 
