@@ -18,6 +18,18 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def use_utc(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Make ``connection`` read and write times in UTC, whatever the machine's time zone.
+
+    A ``timestamptz`` cast to ``DATE`` (a UTC day), a naive timestamp cast to ``timestamptz`` and a
+    ``timestamptz`` compared as text all follow the session's zone. (The ``SET`` statement works
+    here; passing ``TimeZone`` as connection config asks for the ICU extension, which is not
+    installed and cannot be downloaded.)
+    """
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
+
+
 def quote_literal(value: str) -> str:
     """Quote ``value`` as an SQL string literal (DuckDB and Delta predicates alike)."""
     return "'" + value.replace("'", "''") + "'"

@@ -37,7 +37,7 @@ from platform_lib.lake.partitions import PARTITION_RULE, PARTITION_TYPES, Partit
 from platform_lib.lake.publish_stream import publish_rows
 from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
-from platform_lib.lake.sql import mask_columns, register_input
+from platform_lib.lake.sql import mask_columns, register_input, use_utc
 from platform_lib.lake.write_scope import loading_declared_reads, writing_for
 from platform_lib.operations.automation import consumer_condition
 from platform_lib.orchestration.metadata import (
@@ -119,6 +119,7 @@ def table_asset(
             writing_for(domain),
             resource.get_connection() as connection,  # open while a DuckDB result streams
         ):
+            use_utc(connection)  # a timestamp's day is its UTC day, on any machine
             rows = _run_compute(spec, context, connection, partition, decisions)
             outcome = publish_rows(
                 key,

@@ -29,7 +29,7 @@ import pyarrow.dataset as pads
 
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.types import ColumnType, parse_column_type
-from platform_lib.lake.sql import quote_identifier
+from platform_lib.lake.sql import quote_identifier, use_utc
 from platform_lib.quality.fast_path import contract_frame, count_breakers
 from platform_lib.quality.results import RuleResult, ValidationResult
 from platform_lib.quality.rules import (
@@ -284,7 +284,7 @@ def _flag_rows(
         connection.execute("SET enable_progress_bar = false")
         # The machine's time zone must not matter: a naive timestamp cast to timestamp_tz is read
         # as UTC, and a timestamp_tz compared as text (valid values, patterns) is written in UTC.
-        connection.execute("SET TimeZone = 'UTC'")
+        use_utc(connection)
         connection.register(_BATCH, indexed)
         for column, view in views.items():
             connection.register(view, pa.table({"v": taken[column]}))

@@ -25,6 +25,8 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 from pydantic import BaseModel, ConfigDict
 
+from platform_lib.lake.sql import use_utc
+
 TABLE_PLACEHOLDER = "${table}"
 SQL_RULE_TIMEOUT_SECONDS = 300.0
 """How long a rule's query may run before it is interrupted and the rule fails."""
@@ -35,7 +37,6 @@ _SANDBOX: dict[str, str | bool | int | float | list[str]] = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
-    "lock_configuration": True,
 }
 _ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 _ENVIRONMENT_FUNCTIONS = frozenset(
@@ -106,7 +107,7 @@ def run_sql_rule(
     problem = sql_rule_problem(query)
     if problem is not None:
         return SqlOutcome(error=problem)
-    with duckdb.connect(":memory:", config=_SANDBOX) as connection:
+    with _sandbox() as connection:
         connection.register(_VIEW, rows)
         timer = threading.Timer(timeout_seconds, connection.interrupt)
         timer.start()
@@ -129,9 +130,16 @@ def run_sql_rule(
         return SqlOutcome(error=f"the query returned {value!r}, not a number")
 
 
+def _sandbox() -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory connection with no external access, in UTC, its settings then locked."""
+    connection = use_utc(duckdb.connect(":memory:", config=_SANDBOX))
+    connection.execute("SET lock_configuration = true")
+    return connection
+
+
 def _reach_problem(sql: str) -> str | None:
     """What the parsed SELECT reads besides the rows under test, or None when nothing."""
-    with duckdb.connect(":memory:", config=_SANDBOX) as connection:
+    with _sandbox() as connection:
         row = connection.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
     tree = json.loads(row[0]) if row else {"error": True}
     if tree.get("error"):
