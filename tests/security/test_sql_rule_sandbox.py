@@ -1,5 +1,6 @@
 """Contract ``sql`` rules cannot reach outside the rows under test: each escape is a failed rule."""
 
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -120,3 +121,20 @@ def test_legitimate_rules_still_run() -> None:
         == 4
     )
     assert run_sql_rule("SELECT count(*) FROM (FROM ${table}) AS t", ROWS).value == 3
+
+
+@pytest.mark.usefixtures("tokyo_time")
+def test_a_rule_reads_days_in_utc_whatever_the_machines_zone() -> None:
+    rows = pa.table(
+        {
+            "booked_at": pa.array(
+                [dt.datetime(2026, 1, 5, 20, tzinfo=dt.UTC)], pa.timestamp("us", "UTC")
+            )
+        }
+    )
+
+    outcome = run_sql_rule(
+        "SELECT count(*) FROM ${table} WHERE CAST(booked_at AS DATE) = DATE '2026-01-05'", rows
+    )
+
+    assert outcome.value == 1, outcome

@@ -1,8 +1,6 @@
 """The validation engine against contracts: casts, per-row verdicts, table-level rules."""
 
 import datetime as dt
-import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -280,16 +278,6 @@ def test_a_utc_offset_of_24_hours_or_more_is_a_type_violation(tmp_path: Path) ->
         dt.datetime(2026, 2, 28, 12, 1, tzinfo=dt.UTC),
         dt.datetime(2026, 3, 1, 17, 30, tzinfo=dt.UTC),
     ]
-
-
-@pytest.fixture
-def tokyo_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local time zone is Asia/Tokyo (UTC+9) for the test."""
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("tokyo_time")
