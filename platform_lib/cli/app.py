@@ -22,6 +22,8 @@ COMMANDS = {
     "catalog": "platform_lib.cli.catalog:catalog",
     "check": "platform_lib.cli.check:check",
     "materialize": "platform_lib.cli.materialize:materialize",
+    "replay": "platform_lib.cli.replay:replay",
+    "rollback": "platform_lib.cli.rollback:rollback",
     "status": "platform_lib.cli.status:status",
     "tables": "platform_lib.cli.tables:tables",
     "test": "platform_lib.cli.test:test",

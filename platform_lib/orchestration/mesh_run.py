@@ -8,7 +8,7 @@ own run. A table whose producer failed, was blocked by a check or was skipped is
 reported: its consumers are never fed bad or missing data.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -126,12 +126,15 @@ def materialize_mesh(
     instance: DagsterInstance,
     on_result: Callable[[AssetRun], None] = lambda _: None,
     partitions: Sequence[str] = (),
+    tags: Mapping[str, str] | None = None,
 ) -> MeshRunReport:
     """Materialise ``selected`` in dependency order across domains; never raises for a failure.
 
     ``partitions`` are the days (``YYYY-MM-DD``) the daily-partitioned tables among ``selected``
     are written for; the other tables run once. A partitioned table with no day to run fails.
+    ``tags`` are added to every run's tags (e.g. ``mesh/replay``).
     """
+    extra_tags = dict(tags or {})
     outcomes: dict[TableKey, AssetRun] = {}
     for stage in plan_stages(graph, selected):
         for domain, keys in stage.items():
@@ -153,13 +156,15 @@ def materialize_mesh(
             whole = [k for k in runnable if not graph.assets[k].partitioned]
             daily = [k for k in runnable if graph.assets[k].partitioned]
             if whole:
-                result = _run_domain(graph, domain, whole, instance)
+                result = _run_domain(graph, domain, whole, instance, tags=extra_tags)
                 for key in whole:
                     outcomes[key] = _outcome(key, result, outcomes)
                     on_result(outcomes[key])
             if daily:
                 results = [
-                    _run_domain(graph, domain, daily, instance, partition_key=day)
+                    _run_domain(
+                        graph, domain, daily, instance, partition_key=day, tags=extra_tags
+                    )
                     for day in partitions
                 ]
                 for key in daily:
@@ -184,6 +189,7 @@ def _run_domain(
     keys: list[TableKey],
     instance: DagsterInstance,
     partition_key: str | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> ExecuteInProcessResult:
     job = graph.location(domain).defs.resolve_implicit_global_asset_job_def()
     return job.execute_in_process(
@@ -191,7 +197,7 @@ def _run_domain(
         asset_selection=[k.asset_key for k in keys],
         run_config=QUIET_RUN_CONFIG,
         raise_on_error=False,
-        tags={"mesh/runner": "mesh materialize"},
+        tags={"mesh/runner": "mesh materialize", **(tags or {})},
         partition_key=partition_key,
     )
 
