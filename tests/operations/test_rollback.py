@@ -1,0 +1,159 @@
+"""`mesh rollback`: a table and its quarantine back at an earlier version, recorded in Dagster."""
+
+import json
+
+import pyarrow as pa
+import pytest
+from dagster import AssetKey, DagsterInstance
+from deltalake import DeltaTable
+
+from platform_lib.contracts.registry import project_registry
+from platform_lib.conventions import TableKey
+from platform_lib.errors import MeshError
+from platform_lib.lake.publish import RUN_ID_METADATA, publish
+from platform_lib.lake.writer import WriteMode
+from platform_lib.operations.rollback import rollback_table
+from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
+from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, run_command
+
+CURATED = TableKey.parse("payments/curated/transactions")
+
+
+@pytest.fixture(scope="module")
+def graph() -> MeshGraph:
+    return load_mesh(PROJECT_ROOT)
+
+
+def batch(ids: range, *, bad_amounts: int = 0) -> pa.Table:
+    """Transactions as text, like the curated asset computes them; the first ones may be bad."""
+    count = len(ids)
+    return pa.table(
+        {
+            "transaction_id": [f"tx_{i:06d}" for i in ids],
+            "account_id": ["acc_1"] * count,
+            "amount": ["-1.00" if n < bad_amounts else f"{n + 1}.50" for n in range(count)],
+            "currency": ["EUR"] * count,
+            "merchant": ["shop"] * count,
+            "created_at": ["2026-03-01T10:00:00+00:00"] * count,
+            "status": ["settled"] * count,
+        }
+    )
+
+
+def publish_versions(env: MeshEnv) -> None:
+    """Versions 0, 1, 2 of the curated table, each with its own quarantine rows and run id."""
+    contract = project_registry(PROJECT_ROOT).require(CURATED)
+    for run, rows, bad in (
+        ("run_a", range(0, 20), 1),
+        ("run_b", range(0, 30), 2),
+        ("run_c", range(0, 12), 0),
+    ):
+        outcome = publish(
+            CURATED,
+            batch(rows, bad_amounts=bad),
+            contract=contract,
+            mode=WriteMode.OVERWRITE,
+            settings=env.settings,
+            run_id=run,
+        )
+        assert outcome.committed, outcome.validation
+
+
+def sorted_rows(uri: str, version: int | None = None) -> list[dict[str, object]]:
+    table = DeltaTable(uri, version=version).to_pyarrow_table()
+    return sorted(table.to_pylist(), key=lambda row: json.dumps(row, sort_keys=True, default=str))
+
+
+def test_rollback_restores_the_versions_content_and_its_quarantine(
+    mesh_env: MeshEnv, graph: MeshGraph
+) -> None:
+    publish_versions(mesh_env)
+    uri, quarantine_uri = CURATED.uri(mesh_env.settings), CURATED.quarantine.uri(mesh_env.settings)
+    expected = sorted_rows(uri, version=1)
+    expected_quarantine = sorted_rows(
+        quarantine_uri,
+        version=next(
+            int(e["version"])
+            for e in DeltaTable(quarantine_uri).history()
+            if e.get(RUN_ID_METADATA) == "run_b"
+        ),
+    )
+    instance = instance_for(mesh_env)
+
+    report = rollback_table(graph, str(CURATED), 1, instance, reason="run_c lost rows")
+
+    assert (report.previous_version, report.new_version, report.rows) == (2, 3, 28)
+    assert sorted_rows(uri) == expected
+    assert sorted_rows(quarantine_uri) == expected_quarantine
+    assert len(expected_quarantine) == 2 and report.quarantine.rows == 2
+    assert DeltaTable(uri).history(1)[0][RUN_ID_METADATA] == report.run_id
+    assert DeltaTable(quarantine_uri).history(1)[0][RUN_ID_METADATA] == report.run_id
+    event = instance.get_latest_materialization_event(
+        AssetKey(["payments", "curated", "transactions"])
+    )
+    assert event is not None and event.asset_materialization is not None
+    materialization = event.asset_materialization
+    assert materialization.description == "rolled back to version 1: run_c lost rows"
+    assert materialization.metadata["mesh/delta_version"].value == 3
+    assert materialization.metadata["mesh/restored_from"].value == 1
+
+
+def test_the_next_publish_after_a_rollback_removes_no_quarantine_row(
+    mesh_env: MeshEnv, graph: MeshGraph
+) -> None:
+    publish_versions(mesh_env)
+    rollback_table(graph, str(CURATED), 1, instance_for(mesh_env), reason="probe")
+    contract = project_registry(PROJECT_ROOT).require(CURATED)
+
+    outcome = publish(
+        CURATED,
+        batch(range(100, 120), bad_amounts=1),
+        contract=contract,
+        mode=WriteMode.APPEND,
+        settings=mesh_env.settings,
+        run_id="run_d",
+    )
+
+    assert outcome.reconciled_rows == 0
+    assert DeltaTable(CURATED.quarantine.uri(mesh_env.settings)).to_pyarrow_table().num_rows == 3
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [(2, "already at version 2"), (7, "no version 7"), (-1, "no version -1")],
+)
+def test_a_version_that_is_current_or_missing_is_refused(
+    mesh_env: MeshEnv, graph: MeshGraph, version: int, message: str
+) -> None:
+    publish_versions(mesh_env)
+
+    with pytest.raises(MeshError, match=message):
+        rollback_table(graph, str(CURATED), version, DagsterInstance.ephemeral())
+
+    assert DeltaTable(CURATED.uri(mesh_env.settings)).version() == 2
+
+
+def test_a_table_never_written_or_unknown_is_refused(mesh_env: MeshEnv, graph: MeshGraph) -> None:
+    with pytest.raises(MeshError, match="never been written"):
+        rollback_table(graph, str(CURATED), 0, DagsterInstance.ephemeral())
+    with pytest.raises(MeshError, match="no table payments/curated/nothing"):
+        rollback_table(graph, "payments/curated/nothing", 0, DagsterInstance.ephemeral())
+
+
+def test_the_command_prints_json_and_errors_name_the_fix(mesh_env: MeshEnv) -> None:
+    publish_versions(mesh_env)
+
+    done = run_command(
+        ["mesh", "rollback", str(CURATED), "--to-version", "0", "--reason", "drill", "--json"],
+        mesh_env.environ(),
+    )
+    refused = run_command(
+        ["mesh", "rollback", str(CURATED), "--to-version", "9"], mesh_env.environ()
+    )
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["restored_from"], report["new_version"], report["rows"]) == (0, 3, 19)
+    assert report["quarantine"]["rows"] == 1
+    assert refused.returncode == 2
+    assert "no version 9" in refused.stderr and "fix:" in refused.stderr
