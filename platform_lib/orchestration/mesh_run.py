@@ -162,9 +162,7 @@ def materialize_mesh(
                     on_result(outcomes[key])
             if daily:
                 results = [
-                    _run_domain(
-                        graph, domain, daily, instance, partition_key=day, tags=extra_tags
-                    )
+                    _run_domain(graph, domain, daily, instance, partition_key=day, tags=extra_tags)
                     for day in partitions
                 ]
                 for key in daily:
