@@ -194,3 +194,30 @@ def tokyo_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     time.tzset()
+
+
+PROJECT_PARTS = (
+    "platform_lib",
+    "domains",
+    "contracts",
+    "data",
+    "tests",
+    "workspace.yaml",
+    "pyproject.toml",
+)
+"""What a scratch copy of the project holds: code, contracts, landing data, tests."""
+
+
+def copy_project(copy: Path) -> Path:
+    """A scratch copy of the project at ``copy``, to change files a test must not touch here.
+
+    Run the ``mesh`` command in it with ``cwd=copy`` and ``PYTHONPATH=copy``.
+    """
+    copy.mkdir(parents=True)
+    for name in PROJECT_PARTS:
+        source = PROJECT_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, copy / name)
+    return copy

@@ -1,37 +1,18 @@
 """``mesh new``: a scaffolded domain materialises, passes ``mesh check`` and lint, untouched."""
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, PROJECT_ROOT, MeshEnv, run_command
-
-COPIED = (
-    "platform_lib",
-    "domains",
-    "contracts",
-    "data",
-    "tests",
-    "workspace.yaml",
-    "pyproject.toml",
-)
+from tests.conftest import BIN, MeshEnv, copy_project, run_command
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A scratch copy of the project (code, contracts, landing data, tests)."""
-    copy = tmp_path / "project"
-    copy.mkdir()
-    for name in COPIED:
-        source = PROJECT_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, copy / name)
-    return copy
+    return copy_project(tmp_path / "project")
 
 
 def mesh(project: Path, env: MeshEnv, *args: str) -> subprocess.CompletedProcess[str]:
