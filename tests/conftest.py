@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -221,3 +221,34 @@ def copy_project(copy: Path) -> Path:
         else:
             shutil.copy(source, copy / name)
     return copy
+
+
+def scratch_project(
+    root: Path, package: str, modules: Mapping[str, str], contracts: Mapping[str, str]
+) -> dict[str, str]:
+    """A small project of its own at ``root``: one code location per module of ``package``
+    (``{location name: source}``), the ``contracts`` (``{table key: body}``, see
+    :func:`write_contract`) and an empty Dagster instance.
+
+    Returns the environment to run ``mesh`` in it with ``cwd=root``.
+    """
+    entries = "".join(
+        f"  - python_module: {{module_name: {package}.{name}, location_name: {name}}}\n"
+        for name in modules
+    )
+    (root / "workspace.yaml").write_text(f"load_from:\n{entries}")
+    (root / package).mkdir()
+    (root / package / "__init__.py").write_text("")
+    for name, source in modules.items():
+        (root / package / f"{name}.py").write_text(source)
+    for key, body in contracts.items():
+        write_contract(root, key, body)
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(TELEMETRY_OFF)
+    return {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "MESH_LAKE_ROOT": str(root / "lake"),
+        "DAGSTER_HOME": str(home),
+    }

@@ -1,11 +1,9 @@
 """``mesh materialize --partition/--partition-range`` on a scratch project with a daily table."""
 
-import os
-import textwrap
 from pathlib import Path
 
 from platform_lib.lake.reader import read_arrow
-from tests.conftest import TELEMETRY_OFF, run_command, write_contract
+from tests.conftest import run_command, scratch_project
 
 SHOP = '''
 import datetime as dt
@@ -40,32 +38,13 @@ BOOKINGS = """schema:
 """
 
 
-def scratch_project(root: Path) -> dict[str, str]:
-    (root / "workspace.yaml").write_text(
-        textwrap.dedent(
-            """\
-            load_from:
-              - python_module: {module_name: daymesh.shop, location_name: shop}
-            """
-        )
-    )
-    (root / "daymesh").mkdir()
-    (root / "daymesh" / "__init__.py").write_text("")
-    (root / "daymesh" / "shop.py").write_text(SHOP)
-    write_contract(root, "shop/curated/bookings", BOOKINGS)
-    home = root / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(TELEMETRY_OFF)
-    return {
-        **os.environ,
-        "PYTHONPATH": str(root),
-        "MESH_LAKE_ROOT": str(root / "lake"),
-        "DAGSTER_HOME": str(home),
-    }
+def daily_project(root: Path) -> dict[str, str]:
+    """A scratch project: shop's daily-partitioned bookings."""
+    return scratch_project(root, "daymesh", {"shop": SHOP}, {"shop/curated/bookings": BOOKINGS})
 
 
 def test_a_range_of_days_is_written_day_by_day(tmp_path: Path) -> None:
-    env = scratch_project(tmp_path)
+    env = daily_project(tmp_path)
 
     done = run_command(
         ["mesh", "materialize", "-s", "shop/*", "--partition-range", "2026-03-01..2026-03-03"],
@@ -86,7 +65,7 @@ def test_a_range_of_days_is_written_day_by_day(tmp_path: Path) -> None:
 
 
 def test_a_daily_table_needs_its_days(tmp_path: Path) -> None:
-    env = scratch_project(tmp_path)
+    env = daily_project(tmp_path)
 
     named = run_command(["mesh", "materialize", "-s", "shop/curated/bookings"], env, cwd=tmp_path)
     everything = run_command(["mesh", "materialize", "--all"], env, cwd=tmp_path)

@@ -2,8 +2,6 @@
 
 import datetime as dt
 import json
-import os
-import textwrap
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,8 +17,8 @@ from platform_lib.lake.writer import WriteMode
 from platform_lib.operations.replay import REPLAY_TAG, replay_table
 from platform_lib.orchestration.mesh_graph import load_mesh
 from platform_lib.orchestration.mesh_run import materialize_mesh
-from tests.conftest import PROJECT_ROOT, TELEMETRY_OFF, MeshEnv, run_command, write_contract
-from tests.e2e.test_partitioned_cli import scratch_project
+from tests.conftest import PROJECT_ROOT, MeshEnv, run_command, scratch_project, write_contract
+from tests.e2e.test_partitioned_cli import daily_project
 
 SHOP = '''
 import pyarrow as pa
@@ -77,31 +75,12 @@ TOTALS_KEY = "books/product/totals"
 
 def two_domain_project(root: Path) -> dict[str, str]:
     """A scratch project: shop's orders (strict contract) read by books' totals."""
-    (root / "workspace.yaml").write_text(
-        textwrap.dedent(
-            """\
-            load_from:
-              - python_module: {module_name: replaymesh.shop, location_name: shop}
-              - python_module: {module_name: replaymesh.books, location_name: books}
-            """
-        )
+    return scratch_project(
+        root,
+        "replaymesh",
+        {"shop": SHOP, "books": BOOKS},
+        {ORDERS_KEY: STRICT, TOTALS_KEY: TOTALS},
     )
-    package = root / "replaymesh"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "shop.py").write_text(SHOP)
-    (package / "books.py").write_text(BOOKS)
-    write_contract(root, ORDERS_KEY, STRICT)
-    write_contract(root, TOTALS_KEY, TOTALS)
-    home = root / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(TELEMETRY_OFF)
-    return {
-        **os.environ,
-        "PYTHONPATH": str(root),
-        "MESH_LAKE_ROOT": str(root / "lake"),
-        "DAGSTER_HOME": str(home),
-    }
 
 
 def test_replay_after_a_contract_fix_publishes_repaired_rows_once(tmp_path: Path) -> None:
@@ -138,7 +117,7 @@ def test_replay_after_a_contract_fix_publishes_repaired_rows_once(tmp_path: Path
 def test_a_daily_table_replays_each_day_from_since_in_its_own_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = scratch_project(tmp_path)
+    env = daily_project(tmp_path)
     for name in ("MESH_LAKE_ROOT", "DAGSTER_HOME"):
         monkeypatch.setenv(name, env[name])
     monkeypatch.chdir(tmp_path)
