@@ -178,6 +178,15 @@ def _properties(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [p for p in properties or [] if isinstance(p, dict)]
 
 
+def _properties_or_one(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The first schema's columns; a one-column schema replaces a schema without any."""
+    columns = _properties(data)
+    if not columns:
+        data["schema"] = [{"name": "t", "physicalType": "table", "properties": [{"name": "c"}]}]
+        columns = data["schema"][0]["properties"]
+    return columns
+
+
 # -- mutations of the data ------------------------------------------------------------------------
 
 
@@ -262,11 +271,7 @@ def bad_rule(draw: st.DrawFn, base: BaseContract) -> str:
 @st.composite
 def unknown_type(draw: st.DrawFn, base: BaseContract) -> str:
     data = copy.deepcopy(base.data)
-    columns = _properties(data)
-    if not columns:
-        data["schema"] = [{"name": "t", "physicalType": "table", "properties": [{"name": "c"}]}]
-        columns = data["schema"][0]["properties"]
-    column = draw(st.sampled_from(columns))
+    column = draw(st.sampled_from(_properties_or_one(data)))
     column["physicalType"] = draw(st.sampled_from(UNKNOWN_TYPES))
     column.pop("logicalType", None)
     return _dump(data)
@@ -275,11 +280,7 @@ def unknown_type(draw: st.DrawFn, base: BaseContract) -> str:
 @st.composite
 def bad_pattern(draw: st.DrawFn, base: BaseContract) -> str:
     data = copy.deepcopy(base.data)
-    columns = _properties(data)
-    if not columns:
-        data["schema"] = [{"name": "t", "physicalType": "table", "properties": [{"name": "c"}]}]
-        columns = data["schema"][0]["properties"]
-    column = draw(st.sampled_from(columns))
+    column = draw(st.sampled_from(_properties_or_one(data)))
     column["logicalTypeOptions"] = {"pattern": draw(st.sampled_from(BAD_REGEXES))}
     column["logicalType"] = "string"
     column["physicalType"] = "string"
