@@ -11,10 +11,12 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
 setup: $(STAMP)
 
+# --compile-bytecode: every `mesh` and Dagster process starts ~1 s sooner when the libraries'
+# bytecode is written once here (an environment with PYTHONDONTWRITEBYTECODE never caches it).
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@test -x $(BIN)/uv || $(PY) -m pip install --quiet uv
-	$(BIN)/uv pip install --quiet --python $(PY) -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[dev]'
 	@touch $(STAMP)
 
 ## Materialise the whole demo mesh into the local lake (.lake/) and print a summary.
@@ -65,7 +67,7 @@ kill-harness: $(STAMP)
 bench-setup: $(BENCH_STAMP)
 
 $(BENCH_STAMP): $(STAMP)
-	@$(BIN)/uv pip install --quiet --python $(PY) -e '.[dev,bench]' && touch $(BENCH_STAMP) \
+	@$(BIN)/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[dev,bench]' && touch $(BENCH_STAMP) \
 		|| echo "bench-setup: could not install the bench extra; P1 skips its pandera case"
 
 ## Serve the Dagster UI (and daemon) for every domain on http://127.0.0.1:3000.
