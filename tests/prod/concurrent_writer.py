@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from platform_lib.errors import MeshError
 from platform_lib.lake.writer import WriteMode, write_table
+from tests.child_exit import exit_now
 
 DAY_OF = {"a": dt.date(2026, 1, 1), "b": dt.date(2026, 1, 2)}
 SHARED_DAY = dt.date(2026, 1, 3)
@@ -52,3 +53,4 @@ def main(mode: str, uri: str, tag: str, go_file: str, count: int) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    exit_now()

@@ -20,6 +20,7 @@ from platform_lib.lake.publish import publish
 from platform_lib.lake.raw_ingest import CsvSource, ingest_landing_folder
 from platform_lib.lake.writer import WriteConflict, WriteMode, write_table
 from platform_lib.settings import resolve_settings
+from tests.child_exit import exit_now
 
 THINGS = CsvSource(table="things", folder="d/things", columns=("id", "name"))
 
@@ -88,3 +89,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    exit_now()

@@ -9,10 +9,10 @@ It imports the lake modules only (no Dagster), so it starts in well under a seco
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from platform_lib.contracts.registry import project_registry
+from tests.child_exit import exit_now
 from tests.reliability.kill_points import EventCounter, Phase, Tracer, kill_self
 from tests.reliability.kill_scenarios import (
     PROJECT_ROOT,
@@ -55,4 +55,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())
