@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
-from platform_lib.conventions import Layer, TableKey
+from platform_lib.conventions import QUARANTINE_SUFFIX, Layer, TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.reader import open_dataset, table_exists
 from platform_lib.operations.status import quarantine_counts
@@ -163,13 +163,9 @@ def _quarantined_table(graph: MeshGraph, table: str) -> TableKey:
     key = TableKey.parse(table)
     if key.is_quarantine:
         key = TableKey(
-            domain=key.domain, layer=key.layer, table=key.table.removesuffix("__quarantine")
+            domain=key.domain, layer=key.layer, table=key.table.removesuffix(QUARANTINE_SUFFIX)
         )
-    if key not in graph.assets:
-        raise MeshError(
-            f"unknown table {table!r}",
-            fix="name a table as `mesh tables` prints it, e.g. payments/curated/transactions",
-        )
+    graph.table(str(key))
     if key.layer is Layer.RAW:
         raise MeshError(
             f"{key} is a raw table: raw keeps every record and has no quarantine",

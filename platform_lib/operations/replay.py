@@ -173,12 +173,7 @@ def table_counts(key: TableKey, settings: MeshSettings) -> TableCounts:
 
 
 def _replayable(graph: MeshGraph, table: str) -> TableKey:
-    key = TableKey.parse(table)
-    if key not in graph.assets:
-        raise MeshError(
-            f"no table {key} in the mesh",
-            fix="run `mesh tables` to see the tables' names (domain/layer/table)",
-        )
+    key = graph.table(table)
     if key.layer is Layer.RAW:
         raise MeshError(
             f"{key} is a raw table: it records the landing files and is never recomputed",

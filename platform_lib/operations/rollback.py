@@ -88,7 +88,7 @@ def rollback_table(
         >>> rollback_table(graph, "payments/curated/transactions", 3, instance, reason="bad feed")
     """
     settings = settings or resolve_settings()
-    key = _known(graph, table)
+    key = graph.table(table)
     uri = key.uri(settings)
     if not table_exists(uri):
         raise MeshError(
@@ -139,16 +139,6 @@ def rollback_table(
         run_id=tag,
         quarantine=quarantine,
     )
-
-
-def _known(graph: MeshGraph, table: str) -> TableKey:
-    key = TableKey.parse(table)
-    if key not in graph.assets:
-        raise MeshError(
-            f"no table {key} in the mesh",
-            fix="run `mesh tables` to see the tables' names (domain/layer/table)",
-        )
-    return key
 
 
 def _check_target(key: TableKey, to_version: int, current: int) -> None:

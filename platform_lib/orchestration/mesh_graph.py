@@ -46,6 +46,16 @@ class MeshGraph:
             fix=f"use one of: {', '.join(self.domains)} (as listed in workspace.yaml)",
         )
 
+    def table(self, name: str) -> TableKey:
+        """The table named ``name`` (``domain/layer/table``); a MeshError when the mesh has none."""
+        key = TableKey.parse(name)
+        if key not in self.assets:
+            raise MeshError(
+                f"no table {key} in the mesh",
+                fix="run `mesh tables` to see the tables' names (domain/layer/table)",
+            )
+        return key
+
     def select(
         self, *, domains: Iterable[str] = (), patterns: Iterable[str] = ()
     ) -> list[TableKey]:

@@ -107,7 +107,7 @@ def test_export_of_one_rule_keeps_only_its_rows(
     ("table", "file", "says"),
     [
         (str(CURATED), "rejects.xlsx", "unknown extension '.xlsx'"),
-        ("payments/curated/nothing", "rejects.csv", "unknown table 'payments/curated/nothing'"),
+        ("payments/curated/nothing", "rejects.csv", "no table payments/curated/nothing in"),
         ("payments/raw/transactions", "rejects.csv", "is a raw table"),
     ],
 )
