@@ -19,6 +19,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
+from platform_lib.deploy.processes import free_port
 from platform_lib.errors import MeshError
 from platform_lib.lake.reader import table_exists
 from platform_lib.operations.automation import scan_landing
@@ -30,7 +31,6 @@ from tests.e2e.test_webserver import (
     PROJECT_ROOT,
     STARTUP_TIMEOUT,
     Webserver,
-    free_port,
     mesh_environment,
     stop_process_group,
 )
