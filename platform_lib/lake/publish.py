@@ -24,7 +24,7 @@ import re
 
 import polars as pl
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable
+from deltalake import DeltaTable
 from pydantic import BaseModel, ConfigDict
 
 from platform_lib.contracts.model import TableContract
@@ -33,7 +33,7 @@ from platform_lib.lake.key_lookup import values_already_held
 from platform_lib.lake.partitions import PARTITION_KEY_COLUMN, PartitionWrite
 from platform_lib.lake.reader import table_exists, table_state
 from platform_lib.lake.write_scope import check_write_target
-from platform_lib.lake.writer import WriteMode, WriteResult, write_table
+from platform_lib.lake.writer import WriteMode, WriteResult, insert_new_rows, write_table
 from platform_lib.quality.engine import VIOLATIONS_COLUMN, contract_arrow_schema, validate_batch
 from platform_lib.quality.results import ValidationResult
 from platform_lib.quality.rules import Unique
@@ -186,22 +186,7 @@ def _quarantine(
         return write_table(uri, rejected, mode=WriteMode.APPEND, commit_metadata=tag)
     if rejected.num_rows == 0:  # still a commit of the run: reconcile reads the last one's run id
         return write_table(uri, rejected, mode=WriteMode.APPEND, commit_metadata=tag)
-    kept = DeltaTable(uri)
-    metrics = (
-        kept.merge(
-            source=rejected,
-            predicate=f"target.{ROW_HASH_COLUMN} = source.{ROW_HASH_COLUMN}",
-            source_alias="source",
-            target_alias="target",
-            commit_properties=CommitProperties(custom_metadata=tag),
-        )
-        .when_not_matched_insert_all()
-        .execute()
-    )
-    inserted = int(metrics.get("num_target_rows_inserted", 0) or 0)
-    return WriteResult(
-        uri=uri, mode=WriteMode.APPEND, version=kept.version(), rows_written=inserted
-    )
+    return insert_new_rows(uri, rejected, key_columns=(ROW_HASH_COLUMN,), commit_metadata=tag)
 
 
 def _published_elsewhere(

@@ -153,7 +153,7 @@ def insert_new_rows(
     data: pa.Table,
     *,
     key_columns: Sequence[str],
-    scope: tuple[str, Sequence[str]],
+    scope: tuple[str, Sequence[str]] | None = None,
     storage_options: dict[str, str] | None = None,
     commit_metadata: dict[str, str] | None = None,
 ) -> WriteResult:
@@ -170,7 +170,8 @@ def insert_new_rows(
         data: The candidate rows; must have the table's schema.
         key_columns: The columns identifying a row (e.g. source file and line).
         scope: ``(column, values)``: only target rows whose ``column`` is one of ``values`` can
-            hold a key of ``data``, which lets Delta skip the other files by their statistics.
+            hold a key of ``data``, which lets Delta skip the other files by their statistics
+            (None: every row of the table is compared).
         storage_options, commit_metadata: As for :func:`write_table`.
 
     Returns:
@@ -182,11 +183,11 @@ def insert_new_rows(
     commit = CommitProperties(custom_metadata=commit_metadata) if commit_metadata else None
     if not DeltaTable.is_deltatable(uri, storage_options=storage_options):
         _create_empty(uri, data.schema, storage_options)
-    column, values = scope
     conditions = [
         f"target.{quote_identifier(c)} = source.{quote_identifier(c)}" for c in key_columns
     ]
-    if values:
+    if scope is not None and scope[1]:
+        column, values = scope
         listed = ", ".join(quote_literal(v) for v in values)
         conditions.insert(0, f"target.{quote_identifier(column)} IN ({listed})")
     attempt = 0
