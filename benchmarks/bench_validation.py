@@ -60,7 +60,7 @@ from rich.table import Table
 import data
 from platform_lib.contracts.loader import load_contract
 from platform_lib.contracts.model import TableContract
-from platform_lib.quality.contract_test import run_contract_test
+from platform_lib.operations.contract_test import run_contract_test
 from platform_lib.quality.engine import validate_batch
 
 CONTRACT = Path(__file__).resolve().parent / "contract.odcs.yaml"

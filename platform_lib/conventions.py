@@ -1,22 +1,18 @@
-"""The mesh's naming conventions: layers, table keys, asset keys, locations, owners, tags.
+"""The mesh's naming conventions: layers, table keys, locations, owners, tags.
 
 Every table of the mesh is named ``domain/layer/table``. That one name gives its Dagster asset key
-(``[domain, layer, table]``), its group (the domain) and its place in the lake
-(``<lake root>/<domain>/<layer>/<table>``). Rows a table rejects live beside it in the table
-``<domain>/<layer>/<table>__quarantine``.
+(``[domain, layer, table]``, converted in :mod:`platform_lib.orchestration.keys`), its group (the
+domain) and its place in the lake (``<lake root>/<domain>/<layer>/<table>``). Rows a table
+rejects live beside it in the table ``<domain>/<layer>/<table>__quarantine``.
 """
 
 import re
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from platform_lib.errors import MeshError
 from platform_lib.settings import MeshSettings
-
-if TYPE_CHECKING:
-    from dagster import AssetKey
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 QUARANTINE_SUFFIX = "__quarantine"
@@ -73,18 +69,6 @@ class TableKey(BaseModel):
                 fix=f"use one of: {', '.join(m.value for m in Layer)}",
             )
         return cls(domain=domain, layer=Layer(layer), table=table)
-
-    @classmethod
-    def from_asset_key(cls, key: "AssetKey") -> "TableKey":
-        """The table behind a mesh asset key ``[domain, layer, table]``."""
-        return cls.parse("/".join(key.path))
-
-    @property
-    def asset_key(self) -> "AssetKey":
-        """The Dagster asset key ``[domain, layer, table]``."""
-        from dagster import AssetKey  # Dagster is imported only where keys meet it
-
-        return AssetKey([self.domain, self.layer.value, self.table])
 
     def uri(self, settings: MeshSettings) -> str:
         """Where the table's Delta log lives."""

@@ -17,8 +17,11 @@ from dagster import DagsterInstance
 
 from platform_lib.contracts.loader import load_contract
 from platform_lib.contracts.model import TableContract
-from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
+from platform_lib.mesh.graph import MeshGraph, load_mesh
 from platform_lib.settings import MeshSettings, resolve_settings
+
+pytest_plugins = ["tests.alert_receiver"]
+"""Fixtures defined in helper modules, available to every test."""
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TELEMETRY_OFF = "telemetry:\n  enabled: false\n"

@@ -20,10 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.registry import project_registry
 from platform_lib.conventions import TableKey
-from platform_lib.governance.mesh_model import DeclaredRead, load_model
 from platform_lib.lake.reader import open_dataset, table_exists
-from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
-from platform_lib.orchestration.table_listing import TableListing, list_tables
+from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.listing import TableListing, list_tables
+from platform_lib.mesh.model import DeclaredRead, load_model
+from platform_lib.orchestration.keys import to_asset_key
 from platform_lib.settings import MeshSettings, resolve_settings
 
 INSTANCE_CONFIG_FILE = "dagster.yaml"
@@ -186,7 +187,7 @@ def build_catalog(*, now: dt.datetime | None = None) -> CatalogModel:
     checks = _check_specs(graph)
     recorded = _read_instance(
         settings.dagster_home,
-        [TableKey.parse(listing.key).asset_key for listing in listings],
+        [to_asset_key(TableKey.parse(listing.key)) for listing in listings],
         [check_key for keys in checks.values() for check_key in keys],
     )
     tables = []
@@ -199,7 +200,7 @@ def build_catalog(*, now: dt.datetime | None = None) -> CatalogModel:
                 contract=registry.get(key),
                 reads=reads.get(key, ()),
                 consumers=consumers.get(listing.key, []),
-                checks=checks.get(key.asset_key, {}),
+                checks=checks.get(to_asset_key(key), {}),
                 recorded=recorded,
             )
         )
@@ -241,7 +242,7 @@ def _table(
         rows=listing.rows,
         delta_version=listing.version,
         lake_updated_at=_latest_commit(listing.uri) if listing.version is not None else None,
-        materialized_at=recorded.materializations.get(key.asset_key),
+        materialized_at=recorded.materializations.get(to_asset_key(key)),
         checks=[
             _check(check_key.name, description, blocking, recorded.checks.get(check_key))
             for check_key, (description, blocking) in sorted(

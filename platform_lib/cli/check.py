@@ -10,7 +10,7 @@ from platform_lib.cache import CACHE_SWITCH
 from platform_lib.cli.output import console
 from platform_lib.governance.check import check_mesh
 from platform_lib.governance.report import print_report, report_json, report_junit
-from platform_lib.governance.violations import RULES
+from platform_lib.governance.rules import RULES
 from platform_lib.settings import resolve_settings
 
 _RULE_HELP = "\n\n".join(f"{rule}: {why}" for rule, why in RULES.items())

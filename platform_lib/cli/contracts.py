@@ -10,7 +10,7 @@ from platform_lib.cli.contracts_infer import infer
 from platform_lib.contracts.findings import Finding, FindingLevel
 from platform_lib.contracts.loader import CONTRACT_GLOB, ContractLoad, contract_files, load_contract
 from platform_lib.errors import MeshError
-from platform_lib.orchestration.mesh_graph import load_mesh
+from platform_lib.mesh.graph import load_mesh
 from platform_lib.settings import resolve_settings
 
 app = typer.Typer(

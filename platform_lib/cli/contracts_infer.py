@@ -5,14 +5,14 @@ from typing import Annotated
 
 import typer
 
-from platform_lib.contracts.infer import (
+from platform_lib.conventions import TableKey
+from platform_lib.errors import MeshError
+from platform_lib.scaffold.infer import (
     DEFAULT_MAX_VALID_VALUES,
     infer_contract,
     key_of_uri,
     require_table,
 )
-from platform_lib.conventions import TableKey
-from platform_lib.errors import MeshError
 from platform_lib.settings import resolve_settings
 
 

@@ -18,7 +18,7 @@ from platform_lib.deploy.local_stack import (
     start_local_stack,
     stop_local_stack,
 )
-from platform_lib.orchestration.workspace import read_workspace_modules
+from platform_lib.mesh.workspace import read_workspace_modules
 from platform_lib.settings import resolve_settings
 
 app = typer.Typer(

@@ -10,8 +10,8 @@ from platform_lib.cli.environment import dagster_instance, ensure_writable_lake
 from platform_lib.cli.output import console as make_console
 from platform_lib.errors import MeshError
 from platform_lib.lake.partitions import days_in
-from platform_lib.orchestration.mesh_graph import load_mesh
-from platform_lib.orchestration.mesh_run import (
+from platform_lib.mesh.graph import load_mesh
+from platform_lib.mesh.run import (
     AssetRun,
     AssetStatus,
     MeshRunReport,

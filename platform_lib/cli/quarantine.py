@@ -8,13 +8,13 @@ import typer
 from rich.table import Table
 
 from platform_lib.cli.output import console as make_console
+from platform_lib.mesh.graph import load_mesh
 from platform_lib.operations.quarantine import (
     DEFAULT_SAMPLE_ROWS,
     QuarantineReport,
     export_quarantine,
     quarantine_report,
 )
-from platform_lib.orchestration.mesh_graph import load_mesh
 from platform_lib.settings import resolve_settings
 
 app = typer.Typer(

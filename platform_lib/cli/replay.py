@@ -9,8 +9,8 @@ from rich.table import Table
 from platform_lib.cli.environment import dagster_instance
 from platform_lib.cli.output import console as make_console
 from platform_lib.lake.partitions import parse_day
+from platform_lib.mesh.graph import load_mesh
 from platform_lib.operations.replay import ReplayReport, replay_table
-from platform_lib.orchestration.mesh_graph import load_mesh
 from platform_lib.settings import resolve_settings
 
 FAILED_EXIT = 1

@@ -6,8 +6,8 @@ import typer
 
 from platform_lib.cli.environment import dagster_instance
 from platform_lib.cli.output import console as make_console
+from platform_lib.mesh.graph import load_mesh
 from platform_lib.operations.rollback import rollback_table
-from platform_lib.orchestration.mesh_graph import load_mesh
 from platform_lib.settings import resolve_settings
 
 

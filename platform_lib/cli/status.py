@@ -8,8 +8,8 @@ from rich.table import Table
 
 from platform_lib.cli.environment import dagster_instance
 from platform_lib.cli.output import console as make_console
+from platform_lib.mesh.graph import load_mesh
 from platform_lib.operations.status import Health, TableStatus, mesh_status
-from platform_lib.orchestration.mesh_graph import load_mesh
 from platform_lib.settings import resolve_settings
 
 UNHEALTHY_EXIT = 1

@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 
 from platform_lib.cli.output import console as make_console
-from platform_lib.orchestration.table_listing import list_tables
+from platform_lib.mesh.listing import list_tables
 
 
 def tables(

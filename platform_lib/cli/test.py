@@ -13,12 +13,12 @@ from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.registry import CONTRACTS_FOLDER, project_registry
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.quality.contract_test import (
+from platform_lib.operations.contract_test import (
     ContractTestReport,
     run_contract_test,
     table_location,
 )
-from platform_lib.quality.junit import junit_xml
+from platform_lib.operations.junit import junit_xml
 from platform_lib.settings import MeshSettings, resolve_settings
 
 

@@ -39,10 +39,7 @@ from platform_lib.contracts.model import (
     ReadPurpose,
     TableContract,
 )
-from platform_lib.contracts.types import SUPPORTED_TYPES, parse_column_type
-from platform_lib.conventions import NAME_PATTERN, Layer, TableKey
-from platform_lib.errors import MeshError
-from platform_lib.quality.rules import (
+from platform_lib.contracts.rules import (
     CHECK_NAME_PATTERN,
     AcceptedValues,
     Comparison,
@@ -58,7 +55,10 @@ from platform_lib.quality.rules import (
     TypeConforms,
     Unique,
 )
-from platform_lib.quality.sql_rules import sql_rule_problem
+from platform_lib.contracts.sql_rule_check import sql_rule_problem
+from platform_lib.contracts.types import SUPPORTED_TYPES, parse_column_type
+from platform_lib.conventions import NAME_PATTERN, Layer, TableKey
+from platform_lib.errors import MeshError
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 COLUMN_PLACEHOLDER = "${column}"

@@ -11,8 +11,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from platform_lib.contracts.findings import FieldPath
+from platform_lib.contracts.rules import RowRule, Rule, TableRule, split_rules
 from platform_lib.conventions import TableKey
-from platform_lib.quality.rules import RowRule, Rule, TableRule, split_rules
 
 DEFAULT_QUARANTINE_THRESHOLD = 0.5
 """Share of rejected rows above which nothing is committed, when a contract does not say."""
@@ -92,7 +92,7 @@ class TableContract(BaseModel):
     columns."""
     alert_webhooks: tuple[str, ...] = ()
     """URLs of the ``support`` entries with ``tool: webhook``: where the table's alerts are
-    posted (see ``platform_lib.operations.alerts``)."""
+    posted (see ``platform_lib.orchestration.alerts``)."""
     server_path: str | None = None
     """The ``path`` of the local Delta server entry (relative: to the lake root for mesh tables,
     to the contract's folder for external ones)."""

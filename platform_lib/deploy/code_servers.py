@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from platform_lib.deploy.processes import start_in_own_group, stop_group, wait_for_port
-from platform_lib.orchestration.workspace import read_workspace_modules
+from platform_lib.mesh.workspace import read_workspace_modules
 
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 120.0

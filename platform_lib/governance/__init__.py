@@ -1,1 +1,2 @@
-"""Governance of the mesh's contracts: how a contract may change between versions."""
+"""Governance of the mesh in CI (``mesh check``): convention rules, consumers, breaking changes
+and the reports."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from platform_lib.cache import project_cache
+from platform_lib.contracts.compatibility import compare_contracts, removed_table
 from platform_lib.contracts.loader import ContractLoad, load_contracts
 from platform_lib.contracts.model import Access, TableContract
 from platform_lib.contracts.registry import CONTRACTS_FOLDER, registry_of
@@ -18,10 +19,9 @@ from platform_lib.contracts.types import parse_column_type
 from platform_lib.conventions import Layer, TableKey
 from platform_lib.errors import MeshError
 from platform_lib.governance.baseline import load_baseline
-from platform_lib.governance.compatibility import compare_contracts, removed_table
 from platform_lib.governance.exemptions import EXEMPTIONS_FILE, apply_exemptions, load_exemptions
-from platform_lib.governance.mesh_model import ContractState, MeshModel, MeshTable, load_model
-from platform_lib.governance.violations import Level, Violation
+from platform_lib.mesh.model import ContractState, MeshModel, MeshTable, load_model
+from platform_lib.mesh.violations import Level, Violation
 
 READABLE_LAYERS = {
     Layer.RAW: set(),
@@ -63,7 +63,7 @@ def check_mesh(
         base: A git revision to compare every contract with (breaking changes).
         today: The date deprecations are judged at (default: today, UTC).
         use_cache: Reuse the facts of code locations whose files and contracts did not change
-            since an earlier check (see :mod:`platform_lib.governance.mesh_model`).
+            since an earlier check (see :mod:`platform_lib.mesh.model`).
     """
     day = today or dt.datetime.now(dt.UTC).date()
     violations: list[Violation] = []

@@ -14,7 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from platform_lib.errors import MeshError
-from platform_lib.governance.violations import RULES, Violation
+from platform_lib.governance.rules import RULES
+from platform_lib.mesh.violations import Violation
 
 EXEMPTIONS_FILE = Path("governance") / "exemptions.yaml"
 

@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from platform_lib.governance.check import CheckReport
-from platform_lib.governance.violations import RULES, Level
+from platform_lib.governance.rules import RULES
+from platform_lib.mesh.violations import Level
 
 
 def print_report(report: CheckReport, console: Console) -> None:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import pyarrow.compute as pc
 
+from platform_lib.contracts.rules import Range, Severity
 from platform_lib.errors import MeshError
-from platform_lib.lake.sql import quote_identifier
-from platform_lib.quality.rules import Range, Severity
+from platform_lib.sql import quote_identifier
 
 PARTITION_RULE = "partition_day"
 """The row-level rule a row of another day breaks."""

@@ -28,15 +28,16 @@ from deltalake import DeltaTable
 from pydantic import BaseModel, ConfigDict
 
 from platform_lib.contracts.model import TableContract
+from platform_lib.contracts.rules import Unique
 from platform_lib.conventions import TableKey
 from platform_lib.lake.key_lookup import values_already_held
 from platform_lib.lake.partitions import PARTITION_KEY_COLUMN, PartitionWrite
 from platform_lib.lake.reader import table_exists, table_state
 from platform_lib.lake.write_scope import check_write_target
 from platform_lib.lake.writer import WriteMode, WriteResult, insert_new_rows, write_table
-from platform_lib.quality.engine import VIOLATIONS_COLUMN, contract_arrow_schema, validate_batch
+from platform_lib.quality.engine import contract_arrow_schema, validate_batch
 from platform_lib.quality.results import ValidationResult
-from platform_lib.quality.rules import Unique
+from platform_lib.quality.violations import VIOLATIONS_COLUMN
 from platform_lib.settings import MeshSettings
 
 RUN_ID_COLUMN = "run_id"

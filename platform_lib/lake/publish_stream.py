@@ -62,14 +62,14 @@ from platform_lib.lake.publish import (
 from platform_lib.lake.reader import table_state
 from platform_lib.lake.write_scope import check_write_target
 from platform_lib.lake.writer import WriteMode, WriteResult
-from platform_lib.quality.engine import VIOLATIONS_COLUMN, contract_arrow_schema
+from platform_lib.quality.engine import contract_arrow_schema
 from platform_lib.quality.results import ValidationResult
 from platform_lib.quality.stream import (
     DEFAULT_BATCH_ROWS,
-    VIOLATIONS_TYPE,
     StreamValidator,
     rebatch,
 )
+from platform_lib.quality.violations import VIOLATIONS_COLUMN, VIOLATIONS_TYPE
 from platform_lib.settings import MeshSettings
 
 # The stream is read on a worker thread of deltalake's tokio runtime, where no other deltalake

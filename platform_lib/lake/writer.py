@@ -17,7 +17,7 @@ from deltalake.exceptions import CommitFailedError, SchemaMismatchError
 from pydantic import BaseModel, ConfigDict
 
 from platform_lib.errors import MeshError
-from platform_lib.lake.sql import quote_identifier, quote_literal
+from platform_lib.sql import quote_identifier, quote_literal
 
 
 class WriteMode(StrEnum):

@@ -1,1 +1,2 @@
-"""Operating the mesh: status, quarantine, replay, rollback, alerts and automation."""
+"""Operating the mesh: status, quarantine, replay, rollback, and contract tests of published
+tables (``mesh test``)."""

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict
 from platform_lib.conventions import QUARANTINE_SUFFIX, Layer, TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.reader import open_dataset, table_exists
+from platform_lib.mesh.graph import MeshGraph
 from platform_lib.operations.status import quarantine_counts
-from platform_lib.orchestration.mesh_graph import MeshGraph
 from platform_lib.settings import MeshSettings, resolve_settings
 
 BOOKKEEPING_COLUMNS = ("violated_rules", "run_id", "row_hash", "partition_key")

@@ -30,9 +30,10 @@ from platform_lib.conventions import Layer, TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.partitions import PARTITION_KEY_COLUMN
 from platform_lib.lake.reader import read_arrow, table_exists, table_state
+from platform_lib.mesh.graph import MeshGraph
+from platform_lib.mesh.run import AssetRun, AssetStatus, materialize_mesh
 from platform_lib.operations.status import quarantine_counts
-from platform_lib.orchestration.mesh_graph import MeshGraph
-from platform_lib.orchestration.mesh_run import AssetRun, AssetStatus, materialize_mesh
+from platform_lib.orchestration.keys import to_asset_key
 from platform_lib.settings import MeshSettings, resolve_settings
 
 REPLAY_TAG = "mesh/replay"
@@ -208,9 +209,11 @@ def _days(
     settings: MeshSettings,
 ) -> list[str]:
     """The days to replay: those the table holds, from ``since`` to the last one when given."""
-    node = graph.location(graph.assets[key].location).defs.resolve_asset_graph().get(key.asset_key)
+    node = (
+        graph.location(graph.assets[key].location).defs.resolve_asset_graph().get(to_asset_key(key))
+    )
     valid = node.partitions_def.get_partition_keys() if node.partitions_def else []
-    held = set(instance.get_materialized_partitions(key.asset_key)) | _quarantined_days(
+    held = set(instance.get_materialized_partitions(to_asset_key(key))) | _quarantined_days(
         key, settings
     )
     if since is None:

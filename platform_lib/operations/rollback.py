@@ -26,7 +26,8 @@ from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.publish import RUN_ID_METADATA
 from platform_lib.lake.reader import table_exists, table_state
-from platform_lib.orchestration.mesh_graph import MeshGraph
+from platform_lib.mesh.graph import MeshGraph
+from platform_lib.orchestration.keys import to_asset_key
 from platform_lib.settings import MeshSettings, resolve_settings
 
 RESTORED_FROM_METADATA = "mesh.restored_from"
@@ -114,7 +115,7 @@ def rollback_table(
     new_version = state.version if state else current + 1
     instance.report_runless_asset_event(
         AssetMaterialization(
-            asset_key=key.asset_key,
+            asset_key=to_asset_key(key),
             description=f"rolled back to version {to_version}: {reason or 'no reason given'}",
             metadata={
                 "mesh/delta_version": new_version,

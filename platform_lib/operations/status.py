@@ -30,7 +30,8 @@ from platform_lib.contracts.registry import ContractRegistry, project_registry
 from platform_lib.conventions import Layer, TableKey
 from platform_lib.lake.partitions import PARTITION_RULE
 from platform_lib.lake.reader import read_arrow, table_exists, table_state
-from platform_lib.orchestration.mesh_graph import MeshGraph
+from platform_lib.mesh.graph import MeshGraph
+from platform_lib.orchestration.keys import to_asset_key
 from platform_lib.settings import MeshSettings, resolve_settings
 
 DELTA_VERSION_METADATA = "mesh/delta_version"
@@ -175,7 +176,7 @@ def _check_keys(graph: MeshGraph) -> dict[TableKey, list[AssetCheckKey]]:
         asset_graph = location.defs.resolve_asset_graph()
         for key, asset in graph.assets.items():
             if asset.location == location.name:
-                keys[key] = sorted(asset_graph.get(key.asset_key).check_keys, key=str)
+                keys[key] = sorted(asset_graph.get(to_asset_key(key)).check_keys, key=str)
     return keys
 
 
@@ -221,7 +222,7 @@ def _table_status(
 
 
 def _last_materialisation(instance: DagsterInstance, key: TableKey) -> Materialisation | None:
-    event = instance.get_latest_materialization_event(key.asset_key)
+    event = instance.get_latest_materialization_event(to_asset_key(key))
     if event is None or event.asset_materialization is None:
         return None
     version = event.asset_materialization.metadata.get(DELTA_VERSION_METADATA)
@@ -237,7 +238,7 @@ def _last_run_failed(
     instance: DagsterInstance, key: TableKey, materialisation: Materialisation | None
 ) -> bool:
     """Whether the latest run planning the table failed and did not materialise it."""
-    planned = instance.get_latest_planned_materialization_info(key.asset_key)
+    planned = instance.get_latest_planned_materialization_info(to_asset_key(key))
     if planned is None or (materialisation and materialisation.run_id == planned.run_id):
         return False
     run = instance.get_run_by_id(planned.run_id)

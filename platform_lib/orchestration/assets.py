@@ -33,13 +33,14 @@ from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.registry import ContractRegistry, project_registry
 from platform_lib.conventions import DELTA_KIND, Layer, TableKey, standard_tags
 from platform_lib.errors import MeshError
+from platform_lib.lake.duckdb_inputs import mask_columns, register_input
 from platform_lib.lake.partitions import PARTITION_RULE, PARTITION_TYPES, PartitionWrite
 from platform_lib.lake.publish_stream import publish_rows
 from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
-from platform_lib.lake.sql import mask_columns, register_input, use_utc
 from platform_lib.lake.write_scope import loading_declared_reads, writing_for
-from platform_lib.operations.automation import consumer_condition
+from platform_lib.orchestration.automation import consumer_condition
+from platform_lib.orchestration.keys import to_asset_key
 from platform_lib.orchestration.metadata import (
     READS_METADATA,
     definition_metadata,
@@ -58,6 +59,7 @@ from platform_lib.quality.engine import SCHEMA_RULE, THRESHOLD_RULE, validate_ba
 from platform_lib.quality.results import RuleResult
 from platform_lib.quality.stream import DEFAULT_BATCH_ROWS
 from platform_lib.settings import MeshSettings, resolve_settings
+from platform_lib.sql import use_utc
 
 DUCKDB_RESOURCE = "duckdb"
 
@@ -88,7 +90,7 @@ def table_asset(
     }
 
     @asset(
-        key=key.asset_key,
+        key=to_asset_key(key),
         description=contract.description or spec.description or None,
         group_name=domain,
         owners=list(contract.owners),
@@ -98,7 +100,7 @@ def table_asset(
             **definition_metadata(key, key.uri(settings or resolve_settings()), contract),
             READS_METADATA: reads_metadata(spec.reads.values()),
         },
-        deps=[read.table.asset_key for read in spec.reads.values()],
+        deps=[to_asset_key(read.table) for read in spec.reads.values()],
         check_specs=check_specs(
             key, contract, blocking=True, partitioned=spec.partition is not None
         ),
@@ -166,7 +168,7 @@ def raw_asset(
     _check_raw_contract(source, contract)
 
     @asset(
-        key=key.asset_key,
+        key=to_asset_key(key),
         description=contract.description
         or source.description
         or f"Every record of the landing files {source.folder}/{source.pattern}, as text.",
@@ -202,7 +204,7 @@ def check_specs(
 ) -> list[AssetCheckSpec]:
     """One check per contract rule, plus the platform's schema and quarantine checks (and, for
     a daily-partitioned table, the check that every row falls on the day written)."""
-    asset_key = key.asset_key
+    asset_key = to_asset_key(key)
     specs = [
         AssetCheckSpec(
             name=rule.id,

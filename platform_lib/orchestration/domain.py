@@ -13,9 +13,9 @@ from platform_lib.contracts.registry import ContractRegistry, project_registry
 from platform_lib.conventions import Layer, TableKey, check_name
 from platform_lib.errors import MeshError
 from platform_lib.lake.raw_ingest import LandingSource
-from platform_lib.operations.alert_sensors import alert_sensor
-from platform_lib.operations.automation import domain_sensors
+from platform_lib.orchestration.alert_sensors import alert_sensor
 from platform_lib.orchestration.assets import DUCKDB_RESOURCE, raw_asset, table_asset
+from platform_lib.orchestration.automation import domain_sensors
 from platform_lib.orchestration.table_spec import TableSpec
 from platform_lib.settings import resolve_settings
 

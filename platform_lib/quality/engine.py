@@ -28,11 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
 from platform_lib.contracts.model import TableContract
-from platform_lib.contracts.types import ColumnType, parse_column_type
-from platform_lib.lake.sql import quote_identifier, use_utc
-from platform_lib.quality.fast_path import contract_frame, count_breakers
-from platform_lib.quality.results import RuleResult, ValidationResult
-from platform_lib.quality.rules import (
+from platform_lib.contracts.rules import (
     SCHEMA_RULE,
     THRESHOLD_RULE,
     AcceptedValues,
@@ -47,10 +43,14 @@ from platform_lib.quality.rules import (
     TypeConforms,
     Unique,
 )
+from platform_lib.contracts.types import ColumnType, parse_column_type
+from platform_lib.quality.fast_path import contract_frame, count_breakers
+from platform_lib.quality.results import RuleResult, ValidationResult
 from platform_lib.quality.sql_rules import run_sql_rule
 from platform_lib.quality.typed_path import split_typed
+from platform_lib.quality.violations import VIOLATIONS_COLUMN, VIOLATIONS_TYPE
+from platform_lib.sql import quote_identifier, use_utc
 
-VIOLATIONS_COLUMN = "violated_rules"
 LINEAGE_PREFIX = "_"
 SAMPLE_SIZE = 5
 _ROW = "__mesh_row"
@@ -106,9 +106,7 @@ def validate_batch(
     counts = count_breakers(frame, contract, taken)
     if counts is not None and not any(counts[rule.id] for rule in contract.row_rules):
         valid = batch.select(list(contract.column_names)).cast(contract_arrow_schema(contract))
-        rejected = batch.slice(0, 0).append_column(
-            VIOLATIONS_COLUMN, pa.array([], pa.list_(pa.string()))
-        )
+        rejected = batch.slice(0, 0).append_column(VIOLATIONS_COLUMN, pa.array([], VIOLATIONS_TYPE))
         return _checked(contract, valid, rejected, batch.num_rows, Counter(), Counter(counts))
     if counts is not None:
         checked = _checked_in_polars(batch, frame, contract, taken, counts)

@@ -13,7 +13,7 @@ import polars as pl
 import pyarrow as pa
 
 from platform_lib.contracts.model import TableContract
-from platform_lib.quality.rules import MetricThreshold, RowRule, Unique
+from platform_lib.contracts.rules import MetricThreshold, RowRule, Unique
 from platform_lib.quality.typed_path import metric_mask, polars_type, rule_mask
 
 ROWS = "__mesh_rows"

@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict
 
-from platform_lib.quality.rules import Severity
+from platform_lib.contracts.rules import Severity
 
 
 class RuleResult(BaseModel):

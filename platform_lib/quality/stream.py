@@ -48,27 +48,26 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
 from platform_lib.contracts.model import TableContract
-from platform_lib.quality.engine import (
-    VIOLATIONS_COLUMN,
-    CheckedBatch,
-    contract_arrow_schema,
-    validate_batch,
-    verdicts,
-)
-from platform_lib.quality.results import ValidationResult
-from platform_lib.quality.rules import (
+from platform_lib.contracts.rules import (
     SCHEMA_RULE,
     THRESHOLD_RULE,
     MetricThreshold,
     SqlCheck,
     Unique,
 )
+from platform_lib.quality.engine import (
+    CheckedBatch,
+    contract_arrow_schema,
+    validate_batch,
+    verdicts,
+)
+from platform_lib.quality.results import ValidationResult
+from platform_lib.quality.violations import VIOLATIONS_COLUMN, VIOLATIONS_TYPE
 
 DEFAULT_BATCH_ROWS = 500_000
 """Rows validated at a time by :func:`rebatch` (see benchmarks/README.md, P3)."""
 SAMPLE_ROWS = 10_000
 """Rejected rows the engine looks at for samples (``engine._samples``), kept from the start."""
-VIOLATIONS_TYPE = pa.list_(pa.string())
 _ROW = "__mesh_stream_row"
 """The position of a row in its batch, carried through ``validate_batch`` as a lineage column."""
 _POS, _KEY, _RULE, _ORDER = "pos", "key", "rule", "order"

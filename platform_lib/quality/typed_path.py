@@ -45,8 +45,7 @@ import polars as pl
 import pyarrow as pa
 
 from platform_lib.contracts.model import TableContract
-from platform_lib.contracts.types import parse_column_type
-from platform_lib.quality.rules import (
+from platform_lib.contracts.rules import (
     AcceptedValues,
     MetricThreshold,
     NotNull,
@@ -56,6 +55,7 @@ from platform_lib.quality.rules import (
     TypeConforms,
     Unique,
 )
+from platform_lib.contracts.types import parse_column_type
 
 VIOLATIONS_TYPE = pa.list_(pa.field("l", pa.string()))
 """The Arrow type of ``violated_rules``, as DuckDB returns its ``VARCHAR[]``."""

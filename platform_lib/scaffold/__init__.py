@@ -1,1 +1,2 @@
-"""Scaffolding: a new domain or table that works the moment it is created (``mesh new``)."""
+"""Scaffolding: a new domain or table that works the moment it is created (``mesh new``), and
+a first contract inferred from data (``mesh contracts infer``)."""

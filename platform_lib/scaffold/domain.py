@@ -14,7 +14,7 @@ from pathlib import Path
 
 from platform_lib.conventions import NAME_PATTERN, Layer
 from platform_lib.errors import MeshError
-from platform_lib.orchestration.workspace import WORKSPACE_FILE, read_workspace_modules
+from platform_lib.mesh.workspace import WORKSPACE_FILE, read_workspace_modules
 from platform_lib.scaffold import templates
 
 EXAMPLE_TABLE = "events"

@@ -149,8 +149,8 @@ import shutil
 
 from platform_lib.conventions import TableKey
 from platform_lib.lake.reader import read_arrow
-from platform_lib.orchestration.mesh_graph import load_mesh
-from platform_lib.orchestration.mesh_run import AssetStatus, materialize_mesh
+from platform_lib.mesh.graph import load_mesh
+from platform_lib.mesh.run import AssetStatus, materialize_mesh
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for
 
 DOMAIN = "{domain}"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from platform_lib.orchestration.mesh_graph import load_mesh
-from platform_lib.orchestration.mesh_run import materialize_mesh
+from platform_lib.mesh.graph import load_mesh
+from platform_lib.mesh.run import materialize_mesh
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, run_command
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -15,14 +15,14 @@ import pytest
 import yaml
 from deltalake import write_deltalake
 
-from platform_lib.contracts.infer import infer_contract, key_of_uri
 from platform_lib.contracts.loader import load_contract
+from platform_lib.contracts.rules import AcceptedValues
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
-from platform_lib.orchestration.mesh_run import materialize_mesh
-from platform_lib.quality.contract_test import run_contract_test
-from platform_lib.quality.rules import AcceptedValues
+from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.run import materialize_mesh
+from platform_lib.operations.contract_test import run_contract_test
+from platform_lib.scaffold.infer import infer_contract, key_of_uri
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, run_command
 
 RAW = TableKey.parse("payments/raw/transactions")

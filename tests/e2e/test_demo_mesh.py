@@ -6,8 +6,9 @@ from deltalake import DeltaTable
 
 from platform_lib.conventions import TableKey
 from platform_lib.lake.reader import open_dataset, table_state
-from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
-from platform_lib.orchestration.mesh_run import AssetStatus, MeshRunReport, materialize_mesh
+from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.run import AssetStatus, MeshRunReport, materialize_mesh
+from platform_lib.orchestration.keys import to_asset_key
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, sql
 
 RAW = TableKey.parse("payments/raw/transactions")
@@ -154,7 +155,7 @@ def test_runs_are_recorded_in_the_dagster_instance(
     instance = instance_for(module_mesh_env)
 
     for key in DEMO_TABLES:
-        event = instance.get_latest_materialization_event(key.asset_key)
+        event = instance.get_latest_materialization_event(to_asset_key(key))
         assert event is not None, key
         metadata = event.asset_materialization.metadata
         assert {"dagster/uri", "dagster/row_count", "dagster/column_schema"} <= set(metadata)

@@ -24,6 +24,7 @@ import pytest
 
 from platform_lib.contracts.registry import project_registry
 from platform_lib.deploy.processes import free_port
+from platform_lib.orchestration.keys import to_asset_key
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -354,7 +355,7 @@ def test_every_contracted_asset_shows_its_contract_in_the_ui(webserver: Webserve
     registry = project_registry(PROJECT_ROOT)
     assert len(registry.contracts) >= 4
     for key, contract in registry.contracts.items():
-        node = webserver.graphql(CONTRACT_VIEW_QUERY, path=list(key.asset_key.path))[
+        node = webserver.graphql(CONTRACT_VIEW_QUERY, path=list(to_asset_key(key).path))[
             "assetNodeOrError"
         ]
         assert node["__typename"] == "AssetNode", (key, node)

@@ -32,7 +32,7 @@ from typing import Any
 import pyarrow as pa
 
 from platform_lib.contracts.model import TableContract
-from platform_lib.quality.rules import (
+from platform_lib.contracts.rules import (
     AcceptedValues,
     MetricThreshold,
     NotNull,

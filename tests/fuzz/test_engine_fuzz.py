@@ -40,9 +40,10 @@ from hypothesis import strategies as st
 from platform_lib.contracts.compile import compile_contract
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.types import parse_column_type
-from platform_lib.quality.engine import VIOLATIONS_COLUMN, CheckedBatch, validate_batch
+from platform_lib.quality.engine import CheckedBatch, validate_batch
 from platform_lib.quality.engine import _checked_by_query as checked_by_query
 from platform_lib.quality.stream import validate_stream
+from platform_lib.quality.violations import VIOLATIONS_COLUMN
 from tests.fuzz.budget import fuzz_settings
 from tests.fuzz.reference_engine import ReferenceResult, RuleVerdict, reference_validate
 

@@ -23,9 +23,9 @@ import pytest
 from platform_lib.contracts.registry import load_registry
 from platform_lib.conventions import TableKey
 from platform_lib.lake.reader import read_arrow
-from platform_lib.operations.alert_sensors import evaluate_alerts
+from platform_lib.orchestration.alert_sensors import evaluate_alerts
+from tests.alert_receiver import Receiver
 from tests.conftest import MeshEnv, copy_project, instance_for, run_command
-from tests.operations.conftest import Receiver
 
 CURATED = TableKey.parse("payments/curated/transactions")
 HEADER = "transaction_id,account_id,amount,currency,merchant,created_at,status\n"

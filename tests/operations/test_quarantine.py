@@ -10,10 +10,10 @@ import pytest
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.reader import read_arrow
+from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.run import materialize_mesh
 from platform_lib.operations.quarantine import ExportFormat, export_quarantine, quarantine_report
 from platform_lib.operations.status import quarantine_counts
-from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
-from platform_lib.orchestration.mesh_run import materialize_mesh
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, run_command
 
 CURATED = TableKey.parse("payments/curated/transactions")

@@ -14,9 +14,9 @@ from platform_lib.errors import MeshError
 from platform_lib.lake.publish import publish
 from platform_lib.lake.reader import read_arrow
 from platform_lib.lake.writer import WriteMode
+from platform_lib.mesh.graph import load_mesh
+from platform_lib.mesh.run import materialize_mesh
 from platform_lib.operations.replay import REPLAY_TAG, replay_table
-from platform_lib.orchestration.mesh_graph import load_mesh
-from platform_lib.orchestration.mesh_run import materialize_mesh
 from tests.conftest import PROJECT_ROOT, MeshEnv, run_command, scratch_project, write_contract
 from tests.e2e.test_partitioned_cli import daily_project
 

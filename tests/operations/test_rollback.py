@@ -12,8 +12,8 @@ from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.publish import RUN_ID_METADATA, publish
 from platform_lib.lake.writer import WriteMode
+from platform_lib.mesh.graph import MeshGraph, load_mesh
 from platform_lib.operations.rollback import rollback_table
-from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, run_command
 
 CURATED = TableKey.parse("payments/curated/transactions")

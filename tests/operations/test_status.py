@@ -10,9 +10,10 @@ from dagster._core.definitions.freshness import TimeWindowFreshnessPolicy
 
 from platform_lib.conventions import TableKey
 from platform_lib.lake.reader import open_dataset, table_state
+from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.run import MeshRunReport, materialize_mesh
 from platform_lib.operations.status import Freshness, Health, TableStatus, mesh_status
-from platform_lib.orchestration.mesh_graph import MeshGraph, load_mesh
-from platform_lib.orchestration.mesh_run import MeshRunReport, materialize_mesh
+from platform_lib.orchestration.keys import to_asset_key
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, run_command, sql
 
 RAW = TableKey.parse("payments/raw/transactions")
@@ -151,7 +152,7 @@ def test_the_ui_sees_rows_published_and_quarantined_by_rule_and_the_sla(
     metadata = event.asset_materialization.metadata
     curated = by_key(mesh_status(mesh_graph, instance))[str(CURATED)]
     location = mesh_graph.location("payments").defs.resolve_asset_graph()
-    node = location.get(CURATED.asset_key)
+    node = location.get(to_asset_key(CURATED))
 
     assert isinstance(metadata["mesh/quarantined_by_rule"], JsonMetadataValue)
     assert metadata["mesh/quarantined_by_rule"].value == curated.quarantine_by_rule

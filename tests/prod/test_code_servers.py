@@ -25,8 +25,8 @@ from platform_lib.deploy.code_servers import (
 )
 from platform_lib.deploy.local_stack import LocalStack
 from platform_lib.deploy.processes import free_port, start_in_own_group, stop_group, wait_for_port
-from platform_lib.orchestration.mesh_graph import load_mesh
-from platform_lib.orchestration.workspace import read_workspace_modules
+from platform_lib.mesh.graph import load_mesh
+from platform_lib.mesh.workspace import read_workspace_modules
 from tests.conftest import PROJECT_ROOT, run_command
 from tests.prod.conftest import stack_settings
 

@@ -10,7 +10,7 @@ from dagster_postgres import PostgresRunStorage
 from platform_lib.conventions import TableKey
 from platform_lib.deploy.local_stack import LocalStack
 from platform_lib.lake.reader import read_arrow, table_state
-from platform_lib.orchestration.mesh_graph import load_mesh
+from platform_lib.mesh.graph import load_mesh
 from platform_lib.settings import resolve_settings
 from tests.conftest import PROJECT_ROOT, run_command
 

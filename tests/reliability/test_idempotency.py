@@ -16,8 +16,8 @@ from platform_lib.lake.partitions import PartitionWrite, daily
 from platform_lib.lake.publish import publish
 from platform_lib.lake.reader import read_arrow
 from platform_lib.lake.writer import WriteMode
-from platform_lib.orchestration.mesh_graph import load_mesh
-from platform_lib.orchestration.mesh_run import materialize_mesh
+from platform_lib.mesh.graph import load_mesh
+from platform_lib.mesh.run import materialize_mesh
 from platform_lib.settings import resolve_settings
 from tests.conftest import PROJECT_ROOT, MeshEnv, contract_for, instance_for
 from tests.reliability.test_concurrency import BOOKINGS

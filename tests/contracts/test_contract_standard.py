@@ -1,0 +1,298 @@
+"""Standard-level validation: the ODCS JSON schema and model, every error at its line."""
+
+from pathlib import Path
+
+import pytest
+
+from platform_lib.contracts.findings import FindingLevel
+from platform_lib.contracts.loader import load_contract
+from platform_lib.contracts.standard import (
+    ODCS_MODEL,
+    ODCS_SCHEMA,
+    model_issues,
+    schema_issues,
+    validate_standard,
+)
+from platform_lib.contracts.yaml_source import YAML_DUPLICATE_KEY, YAML_SYNTAX, parse_yaml
+from tests.contracts.conftest import BASE_CONTRACT, WriteContract, edit
+
+EXAMPLES = (Path(__file__).resolve().parents[2] / ".." / "shared" / "odcs-examples").resolve()
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.odcs.yaml")) or [EXAMPLES / "no-example-found.odcs.yaml"]
+
+
+def test_the_odcs_examples_are_there() -> None:
+    assert EXAMPLES.is_dir(), f"the ODCS conformance corpus is missing: {EXAMPLES}"
+    assert len(list(EXAMPLES.glob("*.odcs.yaml"))) >= 18
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda path: path.name)
+def test_every_odcs_example_is_valid_at_the_standard_level(path: Path) -> None:
+    load = load_contract(path)
+    assert [f.render() for f in load.standard_findings] == []
+
+
+def test_the_base_contract_is_valid_odcs() -> None:
+    data = parse_yaml(BASE_CONTRACT, Path("base.odcs.yaml")).data
+    assert data is not None
+    assert validate_standard(data) == []
+
+
+# (name, edits, rule id, line, field, words in the message or fix)
+BROKEN = [
+    (
+        "unknown top-level field",
+        [("status: active\n", "status: active\nstatuz: draft\n")],
+        ODCS_SCHEMA,
+        7,
+        "statuz",
+        "did you mean 'status'",
+    ),
+    (
+        "misspelt property field",
+        [("    required: true", "    requried: true")],
+        ODCS_SCHEMA,
+        33,
+        "schema[0].properties[0].requried",
+        "did you mean 'required'",
+    ),
+    (
+        "wrong apiVersion",
+        [("apiVersion: v3.1.0", "apiVersion: v9.0.0")],
+        ODCS_SCHEMA,
+        1,
+        "apiVersion",
+        "v3.1.0",
+    ),
+    (
+        "wrong kind",
+        [("kind: DataContract", "kind: Contract")],
+        ODCS_SCHEMA,
+        2,
+        "kind",
+        "did you mean 'DataContract'",
+    ),
+    (
+        "missing id",
+        [("id: payments.curated.transactions\n", "")],
+        ODCS_SCHEMA,
+        1,
+        "(document)",
+        "required field 'id'",
+    ),
+    (
+        "missing version",
+        [("version: 1.0.0\n", "")],
+        ODCS_SCHEMA,
+        1,
+        "(document)",
+        "required field 'version'",
+    ),
+    (
+        "version read as a number",
+        [("version: 1.0.0", "version: 1.0")],
+        ODCS_SCHEMA,
+        5,
+        "version",
+        "quote the value ('1.0')",
+    ),
+    (
+        "required as a string",
+        [("required: true", 'required: "yes"')],
+        ODCS_SCHEMA,
+        33,
+        "schema[0].properties[0].required",
+        "write true or false",
+    ),
+    (
+        "unknown metric",
+        [("metric: nullValues", "metric: nullValuez")],
+        ODCS_SCHEMA,
+        39,
+        "schema[0].properties[1].quality[0].metric",
+        "did you mean 'nullValues'",
+    ),
+    (
+        "mustBeBetween with one element",
+        [("mustBe: 0", "mustBeBetween: [1]")],
+        ODCS_SCHEMA,
+        40,
+        "schema[0].properties[1].quality[0].mustBeBetween",
+        "at least 2",
+    ),
+    (
+        "two comparison operators",
+        [("mustBe: 0", "mustBe: 0\n            mustBeLessThan: 3")],
+        ODCS_SCHEMA,
+        38,
+        "schema[0].properties[1].quality[0]",
+        "only one of them",
+    ),
+    (
+        "no comparison operator",
+        [("            mustBe: 0\n", "")],
+        ODCS_SCHEMA,
+        38,
+        "schema[0].properties[1].quality[0]",
+        "has none of: mustBe",
+    ),
+    (
+        "SLA value of the wrong type",
+        [("    value: 1\n", "    value: [1, 2]\n")],
+        ODCS_SCHEMA,
+        20,
+        "slaProperties[0].value",
+        "a string, a number, an integer, a boolean or null",
+    ),
+    (
+        "schema object without a name",
+        [("  - name: transactions\n    physicalType: table", "  - physicalType: table")],
+        ODCS_SCHEMA,
+        23,
+        "schema[0]",
+        "required field 'name'",
+    ),
+    (
+        "sql rule without a query",
+        [("        metric: rowCount\n", "        type: sql\n")],
+        ODCS_SCHEMA,
+        26,
+        "schema[0].quality[0]",
+        "required field 'query'",
+    ),
+    (
+        "misspelt field in a team (an object or a list)",
+        [("  name: payments\n", "  name: payments\n  memberz: []\n")],
+        ODCS_SCHEMA,
+        10,
+        "team.memberz",
+        "did you mean 'members'",
+    ),
+    (
+        "unknown dimension",
+        [("mustBe: 0", "mustBe: 0\n            dimension: completness")],
+        ODCS_SCHEMA,
+        41,
+        "schema[0].properties[1].quality[0].dimension",
+        "did you mean 'completeness'",
+    ),
+    (
+        "duplicate key",
+        [("status: active\n", "status: active\nstatus: draft\n")],
+        YAML_DUPLICATE_KEY,
+        7,
+        "status",
+        "first at line 6",
+    ),
+    (
+        "YAML syntax error",
+        [("name: Transactions", "name: Transactions: all")],
+        YAML_SYNTAX,
+        4,
+        "(document)",
+        "mapping values are not allowed",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("edits", "rule_id", "line", "field", "words"),
+    [case[1:] for case in BROKEN],
+    ids=[case[0] for case in BROKEN],
+)
+def test_a_broken_contract_gives_one_finding_at_the_right_line(
+    write_contract: WriteContract,
+    edits: list[tuple[str, str]],
+    rule_id: str,
+    line: int,
+    field: str,
+    words: str,
+) -> None:
+    load = load_contract(write_contract(*edits))
+    assert load.contract is None
+    [finding] = load.findings
+    assert (finding.rule_id, finding.level) == (rule_id, FindingLevel.STANDARD)
+    assert (finding.line, finding.field) == (line, field)
+    assert words in f"{finding.message} (fix: {finding.fix})"
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "column", "words"),
+    [
+        ("- apiVersion: v3.1.0\n- kind: DataContract\n", 1, 1, "a list"),
+        ("", 1, 1, "empty"),
+        (edit(BASE_CONTRACT, "Transactions", "Transacción").encode("latin-1"), 4, 16, "UTF-8"),
+    ],
+    ids=["a YAML list", "an empty file", "not UTF-8"],
+)
+def test_a_file_that_is_not_a_yaml_mapping_gives_a_yaml_syntax_finding(
+    write_contract: WriteContract, content: str | bytes, line: int, column: int, words: str
+) -> None:
+    load = load_contract(write_contract(text=content))
+    [finding] = load.findings
+    assert (finding.rule_id, finding.line, finding.column) == (YAML_SYNTAX, line, column)
+    assert words in finding.message
+
+
+def test_every_schema_error_is_reported_at_once(write_contract: WriteContract) -> None:
+    load = load_contract(
+        write_contract(
+            ("kind: DataContract", "kind: Contract"),
+            ("    required: true", "    requried: true"),
+            ("metric: nullValues", "metric: nullValuez"),
+        )
+    )
+    assert [(f.rule_id, f.line) for f in load.findings] == [
+        (ODCS_SCHEMA, 2),
+        (ODCS_SCHEMA, 33),
+        (ODCS_SCHEMA, 39),
+    ]
+
+
+def test_a_duplicate_key_does_not_hide_schema_errors(write_contract: WriteContract) -> None:
+    load = load_contract(
+        write_contract(
+            ("status: active\n", "status: active\nstatus: draft\n"),
+            ("kind: DataContract", "kind: Contract"),
+        )
+    )
+    assert [(f.rule_id, f.line) for f in load.findings] == [
+        (ODCS_SCHEMA, 2),
+        (YAML_DUPLICATE_KEY, 7),
+    ]
+
+
+def test_an_unknown_field_without_a_close_match_suggests_custom_properties() -> None:
+    data = parse_yaml(edit(BASE_CONTRACT, "status: active", "zzz: 1"), Path("x")).data
+    assert data is not None
+    [issue] = schema_issues(data)
+    assert issue.path == ("zzz",)
+    assert "customProperties" in issue.fix
+
+
+def test_a_field_valid_only_in_another_form_of_rule_is_named() -> None:
+    text = edit(
+        BASE_CONTRACT, "            mustBe: 0", "            mustBe: 0\n            query: x"
+    )
+    data = parse_yaml(text, Path("x")).data
+    assert data is not None
+    [issue] = schema_issues(data)
+    assert issue.path == ("schema", 0, "properties", 1, "quality", 0, "query")
+    assert "not allowed in this form" in issue.message
+
+
+def test_validate_standard_reports_each_missing_required_field() -> None:
+    issues = validate_standard({"kind": "DataContract"})
+    assert [i.rule_id for i in issues] == [ODCS_SCHEMA] * 3
+    assert {i.message.split("'")[1] for i in issues} == {"version", "apiVersion", "id"}
+
+
+def test_model_errors_are_placed_at_document_fields_without_union_member_names() -> None:
+    document = {
+        "version": 1,
+        "kind": "DataContract",
+        "team": {"name": "payments", "members": [{"username": 3}]},
+    }
+    issues = model_issues(document)
+    assert {i.rule_id for i in issues} == {ODCS_MODEL}
+    assert {i.path for i in issues} == {("version",), ("team", "members", 0, "username")}
+    assert all(i.level is FindingLevel.STANDARD for i in issues)
