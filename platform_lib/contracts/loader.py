@@ -118,6 +118,11 @@ def load_contract(path: Path, *, external: bool = False) -> ContractLoad:
     return _load_cached(path, stat.st_mtime_ns, stat.st_size, external)
 
 
+def forget_loaded_contracts() -> None:
+    """Drop this process's loads, as a new process starts (the project's on-disk cache stays)."""
+    _load_cached.cache_clear()
+
+
 @functools.lru_cache(maxsize=8192)
 def _load_cached(path: Path, mtime_ns: int, size: int, external: bool) -> ContractLoad:
     """One load per file version and process, and across processes through the project cache.

@@ -8,8 +8,8 @@ from platform_lib.cache import CACHE_SWITCH
 from platform_lib.contracts.findings import Finding, FindingLevel, Issue
 from platform_lib.contracts.loader import (
     ContractLoad,
-    _load_cached,
     contract_files,
+    forget_loaded_contracts,
     load_contract,
     load_contracts,
     place_issue,
@@ -217,7 +217,7 @@ def test_a_project_caches_each_contract_version_and_reloads_an_edited_one(
     path = write_contract()
     first = load_contract(path)
     cached = list((tmp_path / ".mesh" / "cache" / "contracts").iterdir())
-    _load_cached.cache_clear()  # as a new process would start
+    forget_loaded_contracts()
 
     again = load_contract(path)
     write_contract(("required: true", "requried: true"))
