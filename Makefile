@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: setup demo demo-prod-local prod-local-down test lint typecheck check pytest bench bench-quick bench-setup kill-harness ui clean-lake
+.PHONY: setup system-deps demo demo-prod-local prod-local-down test lint typecheck check pytest bench bench-quick bench-setup kill-harness ui clean-lake
 
 setup: $(STAMP)
 
@@ -36,7 +36,13 @@ prod-local-down: $(STAMP)
 	$(BIN)/mesh deploy down
 
 ## Lint, type-check, check the mesh's contracts and conventions, and run the whole test suite.
-test: lint typecheck check pytest
+## The system packages the tests use come first, so a missing one stops it before anything runs.
+test: system-deps lint typecheck check pytest
+
+## Debian's chromium and fonts (the catalog's browser test) and PostgreSQL (tests/prod): installed
+## with apt-get when missing, or a message naming the packages and the command to run.
+system-deps:
+	@scripts/system-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -50,7 +56,7 @@ typecheck: $(STAMP)
 check: $(STAMP)
 	$(BIN)/mesh check $(if $(BASE),--base $(BASE))
 
-pytest: $(STAMP)
+pytest: system-deps $(STAMP)
 	$(BIN)/pytest -q
 
 ## Benchmarks (benchmarks/README.md): 10M rows, or a quick 200k-row smoke run.

@@ -14,20 +14,15 @@ from platform_lib.contracts.standard import (
     validate_standard,
 )
 from platform_lib.contracts.yaml_source import YAML_DUPLICATE_KEY, YAML_SYNTAX, parse_yaml
+from tests.contracts.conformance_corpus import ConformanceContract, conformance_contracts
 from tests.contracts.conftest import BASE_CONTRACT, WriteContract, edit
 
-EXAMPLES = (Path(__file__).resolve().parents[2] / ".." / "shared" / "odcs-examples").resolve()
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*.odcs.yaml")) or [EXAMPLES / "no-example-found.odcs.yaml"]
 
-
-def test_the_odcs_examples_are_there() -> None:
-    assert EXAMPLES.is_dir(), f"the ODCS conformance corpus is missing: {EXAMPLES}"
-    assert len(list(EXAMPLES.glob("*.odcs.yaml"))) >= 18
-
-
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda path: path.name)
-def test_every_odcs_example_is_valid_at_the_standard_level(path: Path) -> None:
-    load = load_contract(path)
+@pytest.mark.parametrize("contract", conformance_contracts(), ids=lambda contract: contract.name)
+def test_every_conformance_contract_is_valid_at_the_standard_level(
+    contract: ConformanceContract,
+) -> None:
+    load = load_contract(contract.path)
     assert [f.render() for f in load.standard_findings] == []
 
 

@@ -108,7 +108,7 @@ def require_chromium() -> Path:
     if not CHROMIUM.is_file():
         pytest.fail(
             f"{CHROMIUM} is missing: the catalog's browser test needs Debian's chromium, which "
-            ".ci/run installs (apt-get install chromium fonts-dejavu-core)",
+            "`make test` installs when missing (scripts/system-deps)",
             pytrace=False,
         )
     return CHROMIUM

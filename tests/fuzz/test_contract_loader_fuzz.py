@@ -1,7 +1,8 @@
 """Fuzzing the contract loader: a malformed contract gives findings naming its file, never a crash.
 
-Every example is a mutation of a real contract (the mesh's own ``contracts/`` and the ODCS
-examples in ``../shared/odcs-examples/`` when present) that makes it malformed for sure: a
+Every example is a mutation of a real contract (the mesh's own ``contracts/``, the project's
+ODCS conformance corpus in ``tests/contracts/conformance/``, and the standard's examples when a
+folder of them is given in ``MESH_ODCS_EXAMPLES``) that makes it malformed for sure: a
 required field deleted, a field retyped or given a value outside its enum, a broken quality rule,
 an unknown physical type, an invalid regular expression, a key, column or rule written twice, or
 bytes that are not a YAML mapping (tabs in indentation, an unclosed quote, control bytes, bytes
@@ -37,10 +38,10 @@ from platform_lib.cli.app import build_app
 from platform_lib.contracts.findings import FindingLevel
 from platform_lib.contracts.loader import ContractLoad, load_contract
 from platform_lib.contracts.yaml_source import parse_yaml
+from tests.contracts.conformance_corpus import conformance_contracts
 from tests.fuzz.budget import fuzz_settings
 
 PROJECT = Path(__file__).resolve().parents[2]
-EXAMPLES = PROJECT.parent / "shared" / "odcs-examples"
 MESH = Path(sys.executable).parent / "mesh"
 MAX_BASE_BYTES = 50_000
 """Larger examples (one of 190 kB, 68 tables) would spend the budget re-validating one file."""
@@ -58,10 +59,9 @@ class BaseContract:
 def _bases() -> tuple[BaseContract, ...]:
     files = sorted((PROJECT / "contracts").rglob("*.odcs.yaml"))
     relatives = [path.relative_to(PROJECT) for path in files]
-    if EXAMPLES.is_dir():
-        examples = sorted(EXAMPLES.glob("*.odcs.yaml"))
-        files += examples
-        relatives += [Path("examples", path.name) for path in examples]
+    for contract in conformance_contracts():
+        files.append(contract.path)
+        relatives.append(Path(contract.name))
     bases = []
     for path, relative in zip(files, relatives, strict=True):
         if path.stat().st_size > MAX_BASE_BYTES:
