@@ -17,7 +17,7 @@ from dagster import DagsterInstance
 
 from platform_lib.contracts.loader import load_contract
 from platform_lib.contracts.model import TableContract
-from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.settings import MeshSettings, resolve_settings
 
 pytest_plugins = ["tests.alert_receiver"]
@@ -99,9 +99,9 @@ def module_mesh_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeshEn
 
 
 @pytest.fixture
-def mesh_graph() -> MeshGraph:
+def project_mesh() -> Mesh:
     """The project's real mesh: every code location of workspace.yaml."""
-    return load_mesh(PROJECT_ROOT)
+    return load_mesh(PROJECT_ROOT).require_loaded()
 
 
 def instance_for(env: MeshEnv) -> DagsterInstance:

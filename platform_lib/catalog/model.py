@@ -21,9 +21,9 @@ from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.registry import project_registry
 from platform_lib.conventions import TableKey
 from platform_lib.lake.reader import open_dataset, table_exists
-from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.mesh.listing import TableListing, list_tables
-from platform_lib.mesh.model import DeclaredRead, load_model
+from platform_lib.mesh.location_facts import DeclaredRead
 from platform_lib.orchestration.keys import to_asset_key
 from platform_lib.settings import MeshSettings, resolve_settings
 
@@ -179,12 +179,12 @@ def page_name(key: str) -> str:
 def build_catalog(*, now: dt.datetime | None = None) -> CatalogModel:
     """Gather the catalog of the mesh the environment points at (see ``resolve_settings``)."""
     settings = resolve_settings()
-    listings = list_tables()
-    graph = load_mesh(settings.project_root)
+    mesh = load_mesh(settings.project_root).require_loaded()
+    listings = list_tables(mesh, settings)
     registry = project_registry(settings.project_root)
-    reads = {key: table.reads for key, table in load_model(settings.project_root).tables.items()}
+    reads = {key: table.reads for key, table in mesh.tables.items()}
     consumers = _consumers(reads)
-    checks = _check_specs(graph)
+    checks = _check_specs(mesh)
     recorded = _read_instance(
         settings.dagster_home,
         [to_asset_key(TableKey.parse(listing.key)) for listing in listings],
@@ -314,11 +314,11 @@ def _consumers(reads: Mapping[TableKey, Iterable[DeclaredRead]]) -> dict[str, li
     return consumers
 
 
-def _check_specs(graph: MeshGraph) -> dict[AssetKey, dict[AssetCheckKey, tuple[str, bool]]]:
+def _check_specs(mesh: Mesh) -> dict[AssetKey, dict[AssetCheckKey, tuple[str, bool]]]:
     """Asset key -> its checks -> (description, blocking), from every code location."""
     specs: dict[AssetKey, dict[AssetCheckKey, tuple[str, bool]]] = defaultdict(dict)
-    for location in graph.locations:
-        asset_graph = location.defs.resolve_asset_graph()
+    for name in mesh.domains:
+        asset_graph = mesh.definitions(name).resolve_asset_graph()
         for check_key in asset_graph.asset_check_keys:
             spec = asset_graph.get_check_spec(check_key)
             specs[check_key.asset_key][check_key] = (spec.description or "", spec.blocking)

@@ -75,10 +75,10 @@ def _contract_paths(paths: list[Path] | None) -> list[Path]:
 
 def _with_asset_coverage(loads: list[ContractLoad]) -> list[ContractLoad]:
     """Add a ``contract-asset`` finding to each contract whose table no code location defines."""
-    assets = load_mesh(resolve_settings().project_root).assets
+    tables = load_mesh(resolve_settings().project_root).require_loaded().tables
     covered = []
     for load in loads:
-        if load.contract is not None and load.contract.key not in assets:
+        if load.contract is not None and load.contract.key not in tables:
             orphan = Finding(
                 file=load.source,
                 line=1,

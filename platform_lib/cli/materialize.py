@@ -78,8 +78,8 @@ def materialize(
         )
     settings = resolve_settings()
     ensure_writable_lake(settings)
-    graph = load_mesh(settings.project_root)
-    selected = graph.select(
+    mesh = load_mesh(settings.project_root).require_loaded()
+    selected = mesh.select(
         domains=domain or (), patterns=(select or "").split(",") if select else ()
     )
     if partition and partition_range:
@@ -90,7 +90,7 @@ def materialize(
     requested = partition or partition_range
     days = days_in(requested) if requested else []
     console = make_console()
-    daily = [key for key in selected if graph.assets[key].partitioned]
+    daily = [key for key in selected if mesh.tables[key].partitioned]
     if daily and not days:
         if select and not (all_tables or domain):
             raise MeshError(
@@ -109,7 +109,7 @@ def materialize(
         highlight=False,
     )
     report = materialize_mesh(
-        graph, selected, instance, on_result=lambda r: _progress(console, r), partitions=days
+        mesh, selected, instance, on_result=lambda r: _progress(console, r), partitions=days
     )
     console.print(summary_table(report))
     if not report.succeeded:

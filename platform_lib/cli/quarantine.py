@@ -54,7 +54,11 @@ def show(
     """
     settings = resolve_settings()
     report = quarantine_report(
-        load_mesh(settings.project_root), table, rule=rule, limit=limit, settings=settings
+        load_mesh(settings.project_root).require_loaded(),
+        table,
+        rule=rule,
+        limit=limit,
+        settings=settings,
     )
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
@@ -81,7 +85,7 @@ def export(
     """
     settings = resolve_settings()
     written = export_quarantine(
-        load_mesh(settings.project_root), table, out, rule=rule, settings=settings
+        load_mesh(settings.project_root).require_loaded(), table, out, rule=rule, settings=settings
     )
     make_console().print(
         f"{written.rows} row(s) of {written.table}'s quarantine written to {written.path}",

@@ -56,7 +56,7 @@ def replay(
     settings = resolve_settings()
     first_day: dt.date | None = parse_day(since, "--since") if since is not None else None
     report = replay_table(
-        load_mesh(settings.project_root),
+        load_mesh(settings.project_root).require_loaded(),
         table,
         dagster_instance(settings),
         since=first_day,

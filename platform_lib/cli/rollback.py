@@ -37,7 +37,7 @@ def rollback(
     """
     settings = resolve_settings()
     report = rollback_table(
-        load_mesh(settings.project_root),
+        load_mesh(settings.project_root).require_loaded(),
         table,
         to_version,
         dagster_instance(settings),

@@ -45,7 +45,7 @@ def status(
     """
     settings = resolve_settings()
     statuses = mesh_status(
-        load_mesh(settings.project_root),
+        load_mesh(settings.project_root).require_loaded(),
         dagster_instance(settings),
         domain=domain,
         settings=settings,

@@ -7,7 +7,9 @@ import typer
 from rich.table import Table
 
 from platform_lib.cli.output import console as make_console
+from platform_lib.mesh.graph import load_mesh
 from platform_lib.mesh.listing import list_tables
+from platform_lib.settings import resolve_settings
 
 
 def tables(
@@ -19,7 +21,8 @@ def tables(
 
     Example: mesh tables --json
     """
-    listings = list_tables()
+    settings = resolve_settings()
+    listings = list_tables(load_mesh(settings.project_root).require_loaded(), settings)
     if as_json:
         typer.echo(json.dumps([listing.model_dump() for listing in listings], indent=2))
         return

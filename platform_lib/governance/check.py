@@ -20,7 +20,9 @@ from platform_lib.conventions import Layer, TableKey
 from platform_lib.errors import MeshError
 from platform_lib.governance.baseline import load_baseline
 from platform_lib.governance.exemptions import EXEMPTIONS_FILE, apply_exemptions, load_exemptions
-from platform_lib.mesh.model import ContractState, MeshModel, MeshTable, load_model
+from platform_lib.mesh.graph import Mesh, load_mesh_facts
+from platform_lib.mesh.location_cache import ContractState
+from platform_lib.mesh.location_facts import MeshTable
 from platform_lib.mesh.violations import Level, Violation
 
 READABLE_LAYERS = {
@@ -63,7 +65,7 @@ def check_mesh(
         base: A git revision to compare every contract with (breaking changes).
         today: The date deprecations are judged at (default: today, UTC).
         use_cache: Reuse the facts of code locations whose files and contracts did not change
-            since an earlier check (see :mod:`platform_lib.mesh.model`).
+            since an earlier check (see :mod:`platform_lib.mesh.location_cache`).
     """
     day = today or dt.datetime.now(dt.UTC).date()
     violations: list[Violation] = []
@@ -83,26 +85,26 @@ def check_mesh(
             )
         if load.contract is not None:
             contracts[load.contract.key] = load.contract
-    model = load_model(
+    mesh = load_mesh_facts(
         project_root,
         _contract_state(loads, contracts),
         cache=project_cache(project_root, "locations") if use_cache else None,
     )
-    violations += model.problems
-    violations += _table_rules(model, contracts)
+    violations += mesh.problems
+    violations += _table_rules(mesh, contracts)
     violations += _purpose_rules(contracts)
     edges = 0
-    for table in model.tables.values():
-        violations += _consumer_rules(table, model, contracts, day)
+    for table in mesh.tables.values():
+        violations += _consumer_rules(table, mesh, contracts, day)
         edges += len(table.reads)
-    violations += _domain_cycles(model)
+    violations += _domain_cycles(mesh)
     if base is not None:
-        violations += _against_base(project_root, base, model, contracts)
+        violations += _against_base(project_root, base, mesh, contracts)
     exemptions = load_exemptions(project_root / EXEMPTIONS_FILE)
     return CheckReport(
         violations=tuple(apply_exemptions(violations, exemptions)),
-        locations=len(model.locations),
-        tables=len(model.tables),
+        locations=len(mesh.locations),
+        tables=len(mesh.tables),
         contracts=len(contracts),
         consumer_edges=edges,
         base=base,
@@ -154,9 +156,9 @@ def _warning(rule: str, domain: str, subject: object, message: str, fix: str) ->
     )
 
 
-def _table_rules(model: MeshModel, contracts: dict[TableKey, TableContract]) -> list[Violation]:
+def _table_rules(mesh: Mesh, contracts: dict[TableKey, TableContract]) -> list[Violation]:
     found: list[Violation] = []
-    for key, table in model.tables.items():
+    for key, table in mesh.tables.items():
         if not table.owners:
             found.append(
                 _error(
@@ -217,7 +219,7 @@ def _table_rules(model: MeshModel, contracts: dict[TableKey, TableContract]) -> 
                     )
                 )
     for key in contracts:
-        if key not in model.tables and not key.is_quarantine:
+        if key not in mesh.tables and not key.is_quarantine:
             found.append(
                 _error(
                     "contract-coverage",
@@ -286,7 +288,7 @@ def _canonical(type_name: str) -> str:
 
 def _consumer_rules(
     consumer: MeshTable,
-    model: MeshModel,
+    mesh: Mesh,
     contracts: dict[TableKey, TableContract],
     today: dt.date,
 ) -> list[Violation]:
@@ -295,10 +297,10 @@ def _consumer_rules(
     for read in consumer.reads:
         producer_key = read.table
         subject = f"{consumer.key} -> {producer_key}"
-        if producer_key not in model.tables:
+        if producer_key not in mesh.tables:
             published = sorted(
                 str(k)
-                for k in model.tables
+                for k in mesh.tables
                 if k.base_name == producer_key.base_name
                 and k.domain == producer_key.domain
                 and k.layer == producer_key.layer
@@ -381,14 +383,14 @@ def _consumer_rules(
     return found
 
 
-def _domain_cycles(model: MeshModel) -> list[Violation]:
+def _domain_cycles(mesh: Mesh) -> list[Violation]:
     """One ``domain-cycle`` error per group of domains that depend on each other.
 
     The groups are the strongly connected components of the domain graph (linear time, so a mesh
     of hundreds of domains costs nothing); each error names one cycle through its group.
     """
     edges: dict[str, set[str]] = defaultdict(set)
-    for table in model.tables.values():
+    for table in mesh.tables.values():
         for upstream in table.upstream:
             if upstream.domain != table.key.domain:
                 edges[table.key.domain].add(upstream.domain)
@@ -472,7 +474,7 @@ def _cycle_through(start: str, group: set[str], edges: dict[str, set[str]]) -> l
 def _against_base(
     project_root: Path,
     base: str,
-    model: MeshModel,
+    mesh: Mesh,
     contracts: dict[TableKey, TableContract],
 ) -> list[Violation]:
     baseline = load_baseline(project_root, base)
@@ -497,7 +499,7 @@ def _against_base(
         for problem in baseline.unreadable
     ]
     readers: dict[TableKey, list[tuple[MeshTable, dict[str, str | None]]]] = defaultdict(list)
-    for table in model.tables.values():
+    for table in mesh.tables.values():
         for read in table.reads:
             readers[read.table].append((table, read.columns))
     for key, old in baseline.contracts.items():

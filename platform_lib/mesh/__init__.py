@@ -1,2 +1,2 @@
-"""The whole mesh in one process: the workspace, its code locations, the graph of tables and
-consumers, runs across domains, and the listing of tables."""
+"""The whole mesh in one process: the workspace, its code locations, the model of every table and
+who reads whom, runs across domains, and the listing of tables."""

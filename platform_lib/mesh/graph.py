@@ -1,41 +1,75 @@
-"""The mesh as one graph: every table of every code location, and who reads whom."""
+"""The whole mesh as one model: every code location, every table, who reads whom, and the
+problems met while loading them.
+
+Two loaders give the same model. :func:`load_mesh` imports every location and keeps its Dagster
+Definitions, which the runtime commands run. :func:`load_mesh_facts` keeps only the tables' facts,
+reused from :mod:`platform_lib.mesh.location_cache` for a location whose files and contracts did
+not change, so ``mesh check`` imports neither Dagster nor the domains on a cache hit.
+
+Neither stops at the first problem: a location that fails to import, a key that breaks the
+``[domain, layer, table]`` layout or a key defined twice becomes a violation (``location-import``,
+``key-layout``, ``key-ownership``) and the rest is still loaded. A command that needs every
+location calls :meth:`Mesh.require_loaded`, which raises the first one.
+"""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dagster import AssetKey
-
+from platform_lib.cache import ResultCache
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.mesh.workspace import CodeLocation, load_workspace
-from platform_lib.orchestration.keys import from_asset_key
+from platform_lib.mesh.location_cache import ContractState, cached_location_facts
+from platform_lib.mesh.location_facts import LocationFacts, MeshTable
+from platform_lib.mesh.violations import Level, Violation
+from platform_lib.mesh.workspace import WORKSPACE_FILE, read_workspace_modules
+
+if TYPE_CHECKING:
+    from dagster import Definitions
 
 
 @dataclass(frozen=True)
-class MeshAsset:
-    """One materialisable table of the mesh and the tables it reads."""
+class CodeLocation:
+    """One domain's code location as ``workspace.yaml`` declares it."""
 
-    key: TableKey
-    location: str
-    upstream: tuple[TableKey, ...]
-    owners: tuple[str, ...]
-    partitioned: bool = False
-    """Whether the table is written one day at a time (``partition=daily(...)``)."""
+    name: str
+    module: str
+    defs: "Definitions | None" = None
+    """Its Definitions; None when it failed to import (``problem``) or the mesh holds facts only."""
+    problem: Violation | None = None
+    """The ``location-import`` error that stopped it, if one did."""
 
 
 @dataclass(frozen=True)
-class MeshGraph:
-    """Every code location and every table they define, keyed by table."""
+class Mesh:
+    """Every code location and every table they define, keyed by table.
+
+    Example:
+        >>> mesh = load_mesh(project_root).require_loaded()
+        >>> mesh.select(domains=["payments"])
+    """
 
     locations: tuple[CodeLocation, ...]
-    assets: dict[TableKey, MeshAsset]
+    tables: dict[TableKey, MeshTable]
+    problems: tuple[Violation, ...] = ()
+    """What stopped a location or a table from loading, in workspace order."""
 
     @property
     def domains(self) -> list[str]:
         """The code location names, in workspace order."""
         return [location.name for location in self.locations]
+
+    def require_loaded(self) -> "Mesh":
+        """This mesh, when every location and table loaded; else its first problem as a MeshError.
+
+        The commands that act on the whole mesh call it, so they stop at a broken location.
+        """
+        if self.problems:
+            first = self.problems[0]
+            raise MeshError(first.message, fix=first.fix)
+        return self
 
     def location(self, name: str) -> CodeLocation:
         """The code location called ``name``."""
@@ -47,10 +81,23 @@ class MeshGraph:
             fix=f"use one of: {', '.join(self.domains)} (as listed in workspace.yaml)",
         )
 
+    def definitions(self, name: str) -> "Definitions":
+        """The Dagster Definitions of the code location called ``name``.
+
+        A MeshError when the location failed to import; a ValueError when the mesh was loaded
+        from facts only (:func:`load_mesh_facts`), which keeps no Definitions.
+        """
+        location = self.location(name)
+        if location.defs is not None:
+            return location.defs
+        if location.problem is not None:
+            raise MeshError(location.problem.message, fix=location.problem.fix)
+        raise ValueError(f"the mesh holds no Definitions of {name!r}: load it with load_mesh")
+
     def table(self, name: str) -> TableKey:
         """The table named ``name`` (``domain/layer/table``); a MeshError when the mesh has none."""
         key = TableKey.parse(name)
-        if key not in self.assets:
+        if key not in self.tables:
             raise MeshError(
                 f"no table {key} in the mesh",
                 fix="run `mesh tables` to see the tables' names (domain/layer/table)",
@@ -68,7 +115,7 @@ class MeshGraph:
         wanted_patterns = [p.strip() for p in patterns if p.strip()]
         chosen = [
             key
-            for key in self.assets
+            for key in self.tables
             if (not wanted_domains and not wanted_patterns)
             or key.domain in wanted_domains
             or any(fnmatchcase(str(key), p) for p in wanted_patterns)
@@ -81,35 +128,77 @@ class MeshGraph:
         return chosen
 
 
-def build_mesh_graph(locations: Iterable[CodeLocation]) -> MeshGraph:
-    """Collect the tables of ``locations``; a table defined by two locations is an error."""
-    located = tuple(locations)
-    assets: dict[TableKey, MeshAsset] = {}
-    for location in located:
-        graph = location.defs.resolve_asset_graph()
-        for asset_key in sorted(graph.materializable_asset_keys):
-            key = from_asset_key(asset_key)
-            if key in assets:
-                raise MeshError(
-                    f"table {key} is defined by both {assets[key].location!r} "
-                    f"and {location.name!r}",
-                    fix="a table belongs to one domain: remove it from the other code location",
-                )
-            node = graph.get(asset_key)
-            assets[key] = MeshAsset(
-                key=key,
-                location=location.name,
-                upstream=tuple(_table_keys(node.parent_keys)),
-                owners=tuple(node.owners),
-                partitioned=node.partitions_def is not None,
-            )
-    return MeshGraph(locations=located, assets=assets)
+def load_mesh(project_root: Path) -> Mesh:
+    """Import every code location of the project's ``workspace.yaml``, Definitions included."""
+    from platform_lib.mesh.locations import import_location  # Dagster: only here
+
+    loaded = []
+    for name, module_name in read_workspace_modules(project_root / WORKSPACE_FILE):
+        imported = import_location(name, module_name)
+        location = CodeLocation(
+            name=name, module=module_name, defs=imported.defs, problem=imported.facts.problem
+        )
+        loaded.append((location, imported.facts))
+    return _assemble(loaded)
 
 
-def load_mesh(project_root: Path) -> MeshGraph:
-    """Load every code location of the project's ``workspace.yaml`` and build the graph."""
-    return build_mesh_graph(load_workspace(project_root / "workspace.yaml"))
+def load_mesh_facts(
+    project_root: Path, contracts: ContractState, *, cache: ResultCache | None = None
+) -> Mesh:
+    """The facts of every code location of ``workspace.yaml``, without their Definitions.
+
+    Args:
+        project_root: The folder holding ``workspace.yaml``.
+        contracts: The state of the project's contracts; with ``cache``, a location whose files
+            and consulted contracts are unchanged is not imported again.
+        cache: Where location facts are kept between runs (None: import every location).
+    """
+    loaded = []
+    for name, module_name in read_workspace_modules(project_root / WORKSPACE_FILE):
+        facts = cached_location_facts(project_root, name, module_name, contracts, cache)
+        loaded.append((CodeLocation(name=name, module=module_name, problem=facts.problem), facts))
+    return _assemble(loaded)
 
 
-def _table_keys(keys: Iterable[AssetKey]) -> list[TableKey]:
-    return sorted((from_asset_key(k) for k in keys), key=str)
+def _assemble(loaded: Iterable[tuple[CodeLocation, LocationFacts]]) -> Mesh:
+    """The mesh of the locations, in order; a table another location defined first, or outside
+    its location's domain, is left out as a problem."""
+    locations: list[CodeLocation] = []
+    tables: dict[TableKey, MeshTable] = {}
+    problems: list[Violation] = []
+    for location, facts in loaded:
+        locations.append(location)
+        if facts.problem is not None:
+            problems.append(facts.problem)
+        problems += [_layout_problem(location.name, key) for key in facts.foreign_keys]
+        for table in facts.tables:
+            key = table.key
+            if key in tables:
+                problems.append(_ownership_problem(location.name, key, tables[key].location))
+            elif key.domain != location.name:
+                problems.append(_layout_problem(location.name, str(key)))
+            else:
+                tables[key] = table
+    return Mesh(locations=tuple(locations), tables=tables, problems=tuple(problems))
+
+
+def _ownership_problem(location: str, key: TableKey, owner: str) -> Violation:
+    return Violation(
+        rule_id="key-ownership",
+        level=Level.ERROR,
+        domain=location,
+        subject=str(key),
+        message=f"{key} is defined by both {owner!r} and {location!r}",
+        fix="a table belongs to one domain: remove it from the other location",
+    )
+
+
+def _layout_problem(location: str, asset_key: str) -> Violation:
+    return Violation(
+        rule_id="key-layout",
+        level=Level.ERROR,
+        domain=location,
+        subject=asset_key,
+        message=f"asset key {asset_key} is not [{location}, raw|curated|product, table]",
+        fix="declare tables through platform_lib (@table, CsvSource), which names them",
+    )

@@ -4,8 +4,8 @@ from pydantic import BaseModel, ConfigDict
 
 from platform_lib.conventions import Layer, TableKey
 from platform_lib.lake.reader import table_state
-from platform_lib.mesh.graph import load_mesh
-from platform_lib.settings import MeshSettings, resolve_settings
+from platform_lib.mesh.graph import Mesh
+from platform_lib.settings import MeshSettings
 
 
 class TableListing(BaseModel):
@@ -25,15 +25,18 @@ class TableListing(BaseModel):
     """For a quarantine table, the table whose rejected rows it keeps."""
 
 
-def list_tables() -> list[TableListing]:
-    """Every table of the mesh (quarantines included) with its version and row count."""
-    settings = resolve_settings()
-    graph = load_mesh(settings.project_root)
+def list_tables(mesh: Mesh, settings: MeshSettings) -> list[TableListing]:
+    """Every table of ``mesh`` (quarantines included) with its version and row count.
+
+    Example:
+        >>> settings = resolve_settings()
+        >>> list_tables(load_mesh(settings.project_root).require_loaded(), settings)
+    """
     listings = []
-    for key, asset in sorted(graph.assets.items(), key=lambda item: str(item[0])):
-        listings.append(_listing(key, asset.owners, settings))
+    for key, table in sorted(mesh.tables.items(), key=lambda item: str(item[0])):
+        listings.append(_listing(key, table.owners, settings))
         if key.layer is not Layer.RAW:
-            listings.append(_listing(key.quarantine, asset.owners, settings, quarantine_of=key))
+            listings.append(_listing(key.quarantine, table.owners, settings, quarantine_of=key))
     return listings
 
 

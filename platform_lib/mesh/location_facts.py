@@ -1,4 +1,4 @@
-"""What governance knows about one code location's tables, as plain (cacheable) data."""
+"""What the mesh knows about one code location's tables, as plain (cacheable) data."""
 
 from dataclasses import dataclass
 
@@ -18,15 +18,19 @@ class DeclaredRead:
 
 @dataclass(frozen=True)
 class MeshTable:
-    """One materialisable asset of one location."""
+    """One materialisable table of one location: who owns it and what it reads."""
 
     key: TableKey
     location: str
     owners: tuple[str, ...]
     upstream: tuple[TableKey, ...]
+    """The tables it depends on, sorted by key."""
     reads: tuple[DeclaredRead, ...]
+    """Its declared reads (``reads(...)``): what ``mesh check`` holds its producers to."""
     declared_columns: dict[str, str] | None
     """The asset's own ``dagster/column_schema`` (name -> type), if it declares one."""
+    partitioned: bool
+    """Whether the table is written one day at a time (``partition=daily(...)``)."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class LocationFacts:
     """Its materialisable assets whose key is ``[domain, layer, table]``."""
     foreign_keys: tuple[str, ...] = ()
     """Its materialisable asset keys of any other shape."""
-    problems: tuple[Violation, ...] = ()
-    """Why it could not be imported, if it could not."""
+    problem: Violation | None = None
+    """Why it could not be imported, if it could not (a ``location-import`` error)."""
     consulted: tuple[TableKey, ...] = ()
     """The tables whose contracts the import asked for: what a cached result depends on."""

@@ -16,7 +16,7 @@ from dagster import AssetKey, DagsterEventType, DagsterInstance, ExecuteInProces
 from pydantic import BaseModel, ConfigDict
 
 from platform_lib.conventions import TableKey
-from platform_lib.mesh.graph import MeshGraph
+from platform_lib.mesh.graph import Mesh
 from platform_lib.orchestration.keys import to_asset_key
 
 _PHRASES = {
@@ -67,7 +67,7 @@ class MeshRunReport(BaseModel):
         return all(a.status is AssetStatus.MATERIALIZED for a in self.assets)
 
 
-def plan_stages(graph: MeshGraph, selected: Sequence[TableKey]) -> list[dict[str, list[TableKey]]]:
+def plan_stages(mesh: Mesh, selected: Sequence[TableKey]) -> list[dict[str, list[TableKey]]]:
     """Group the selected tables into stages of ``{domain: tables}``, producers first.
 
     A table's stage is the largest over its producers of (their stage, plus one when the producer
@@ -80,19 +80,19 @@ def plan_stages(graph: MeshGraph, selected: Sequence[TableKey]) -> list[dict[str
             cycle = " -> ".join(str(k) for k in (*path, key))
             raise ValueError(f"the mesh has a cycle: {cycle}")
         if key not in stage:
-            asset = graph.assets[key]
+            table = mesh.tables[key]
             stage[key] = max(
                 (
                     stage_of(up, (*path, key)) + (up.domain != key.domain)
-                    for up in asset.upstream
-                    if up in graph.assets
+                    for up in table.upstream
+                    if up in mesh.tables
                 ),
                 default=0,
             )
         return stage[key]
 
     stages: list[dict[str, list[TableKey]]] = []
-    for key in topological_order(graph, selected):
+    for key in topological_order(mesh, selected):
         index = stage_of(key)
         while len(stages) <= index:
             stages.append({})
@@ -100,7 +100,7 @@ def plan_stages(graph: MeshGraph, selected: Sequence[TableKey]) -> list[dict[str
     return [s for s in stages if s]
 
 
-def topological_order(graph: MeshGraph, keys: Sequence[TableKey]) -> list[TableKey]:
+def topological_order(mesh: Mesh, keys: Sequence[TableKey]) -> list[TableKey]:
     """``keys`` ordered so that every table comes after the tables it reads."""
     wanted = set(keys)
     ordered: list[TableKey] = []
@@ -110,8 +110,8 @@ def topological_order(graph: MeshGraph, keys: Sequence[TableKey]) -> list[TableK
         if key in visited:
             return
         visited.add(key)
-        for up in graph.assets[key].upstream:
-            if up in graph.assets:
+        for up in mesh.tables[key].upstream:
+            if up in mesh.tables:
                 visit(up)
         if key in wanted:
             ordered.append(key)
@@ -122,7 +122,7 @@ def topological_order(graph: MeshGraph, keys: Sequence[TableKey]) -> list[TableK
 
 
 def materialize_mesh(
-    graph: MeshGraph,
+    mesh: Mesh,
     selected: Sequence[TableKey],
     instance: DagsterInstance,
     on_result: Callable[[AssetRun], None] = lambda _: None,
@@ -137,11 +137,11 @@ def materialize_mesh(
     """
     extra_tags = dict(tags or {})
     outcomes: dict[TableKey, AssetRun] = {}
-    for stage in plan_stages(graph, selected):
+    for stage in plan_stages(mesh, selected):
         for domain, keys in stage.items():
             runnable = []
             for key in keys:
-                blocker = _failed_producer(graph, key, outcomes)
+                blocker = _failed_producer(mesh, key, outcomes)
                 if blocker is None:
                     runnable.append(key)
                     continue
@@ -154,16 +154,16 @@ def materialize_mesh(
                 on_result(outcomes[key])
             if not runnable:
                 continue
-            whole = [k for k in runnable if not graph.assets[k].partitioned]
-            daily = [k for k in runnable if graph.assets[k].partitioned]
+            whole = [k for k in runnable if not mesh.tables[k].partitioned]
+            daily = [k for k in runnable if mesh.tables[k].partitioned]
             if whole:
-                result = _run_domain(graph, domain, whole, instance, tags=extra_tags)
+                result = _run_domain(mesh, domain, whole, instance, tags=extra_tags)
                 for key in whole:
                     outcomes[key] = _outcome(key, result, outcomes)
                     on_result(outcomes[key])
             if daily:
                 results = [
-                    _run_domain(graph, domain, daily, instance, partition_key=day, tags=extra_tags)
+                    _run_domain(mesh, domain, daily, instance, partition_key=day, tags=extra_tags)
                     for day in partitions
                 ]
                 for key in daily:
@@ -173,9 +173,9 @@ def materialize_mesh(
 
 
 def _failed_producer(
-    graph: MeshGraph, key: TableKey, outcomes: dict[TableKey, AssetRun]
+    mesh: Mesh, key: TableKey, outcomes: dict[TableKey, AssetRun]
 ) -> TableKey | None:
-    for up in graph.assets[key].upstream:
+    for up in mesh.tables[key].upstream:
         outcome = outcomes.get(up)
         if up.domain != key.domain and outcome and outcome.status is not AssetStatus.MATERIALIZED:
             return up
@@ -183,14 +183,14 @@ def _failed_producer(
 
 
 def _run_domain(
-    graph: MeshGraph,
+    mesh: Mesh,
     domain: str,
     keys: list[TableKey],
     instance: DagsterInstance,
     partition_key: str | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> ExecuteInProcessResult:
-    job = graph.location(domain).defs.resolve_implicit_global_asset_job_def()
+    job = mesh.definitions(domain).resolve_implicit_global_asset_job_def()
     return job.execute_in_process(
         instance=instance,
         asset_selection=[to_asset_key(k) for k in keys],

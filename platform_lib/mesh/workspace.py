@@ -1,27 +1,12 @@
-"""Load every code location of ``workspace.yaml`` into one process (for the CLI and CI)."""
+"""Read ``workspace.yaml``: the code locations of the mesh, each a name and a Python module."""
 
-import importlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
 from platform_lib.errors import MeshError
 
-if TYPE_CHECKING:
-    from dagster import Definitions
-
 WORKSPACE_FILE = "workspace.yaml"
-
-
-@dataclass(frozen=True)
-class CodeLocation:
-    """One domain's code location as ``workspace.yaml`` declares it, loaded."""
-
-    name: str
-    module: str
-    defs: "Definitions"
 
 
 def read_workspace_modules(workspace: Path) -> list[tuple[str, str]]:
@@ -47,20 +32,3 @@ def read_workspace_modules(workspace: Path) -> list[tuple[str, str]]:
         name = module.get("location_name") or module["module_name"].split(".")[1]
         pairs.append((name, module["module_name"]))
     return pairs
-
-
-def load_workspace(workspace: Path) -> list[CodeLocation]:
-    """Import every code location of ``workspace`` and return its Definitions."""
-    from dagster import Definitions  # reading the workspace file alone needs no Dagster
-
-    locations = []
-    for name, module_name in read_workspace_modules(workspace):
-        module = importlib.import_module(module_name)
-        defs = getattr(module, "defs", None)
-        if not isinstance(defs, Definitions):
-            raise MeshError(
-                f"module {module_name} (location {name!r}) has no `defs` Definitions object",
-                fix="end the domain's definitions.py with `defs = domain_definitions(...)`",
-            )
-        locations.append(CodeLocation(name=name, module=module_name, defs=defs))
-    return locations

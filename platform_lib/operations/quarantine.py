@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from platform_lib.conventions import QUARANTINE_SUFFIX, Layer, TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.reader import open_dataset, table_exists
-from platform_lib.mesh.graph import MeshGraph
+from platform_lib.mesh.graph import Mesh
 from platform_lib.operations.status import quarantine_counts
 from platform_lib.settings import MeshSettings, resolve_settings
 
@@ -92,7 +92,7 @@ class QuarantineExport(BaseModel):
 
 
 def quarantine_report(
-    graph: MeshGraph,
+    mesh: Mesh,
     table: str,
     *,
     rule: str | None = None,
@@ -109,7 +109,7 @@ def quarantine_report(
         >>> report.by_rule["amount_range"]
     """
     settings = settings or resolve_settings()
-    key = _quarantined_table(graph, table)
+    key = _quarantined_table(mesh, table)
     total, by_rule = quarantine_counts(key, settings)
     rows = _rows(key, settings, rule, limit) if total else pa.table({})
     return QuarantineReport(
@@ -124,7 +124,7 @@ def quarantine_report(
 
 
 def export_quarantine(
-    graph: MeshGraph,
+    mesh: Mesh,
     table: str,
     out: Path,
     *,
@@ -138,7 +138,7 @@ def export_quarantine(
     an unknown table, or a table without a quarantine.
 
     Example:
-        >>> export_quarantine(graph, "payments/curated/transactions", Path("rejects.csv"))
+        >>> export_quarantine(mesh, "payments/curated/transactions", Path("rejects.csv"))
     """
     settings = settings or resolve_settings()
     export_format = EXTENSIONS.get(out.suffix.lower())
@@ -147,7 +147,7 @@ def export_quarantine(
             f"cannot export a quarantine to {out}: unknown extension {out.suffix or '(none)'!r}",
             fix=f"name the file with one of: {', '.join(EXTENSIONS)}",
         )
-    key = _quarantined_table(graph, table)
+    key = _quarantined_table(mesh, table)
     if not table_exists(key.quarantine.uri(settings)):
         raise MeshError(
             f"{key} has no quarantine table yet ({key.quarantine.uri(settings)})",
@@ -159,13 +159,13 @@ def export_quarantine(
     return QuarantineExport(table=str(key), path=str(out), format=export_format, rows=rows.num_rows)
 
 
-def _quarantined_table(graph: MeshGraph, table: str) -> TableKey:
+def _quarantined_table(mesh: Mesh, table: str) -> TableKey:
     key = TableKey.parse(table)
     if key.is_quarantine:
         key = TableKey(
             domain=key.domain, layer=key.layer, table=key.table.removesuffix(QUARANTINE_SUFFIX)
         )
-    graph.table(str(key))
+    mesh.table(str(key))
     if key.layer is Layer.RAW:
         raise MeshError(
             f"{key} is a raw table: raw keeps every record and has no quarantine",

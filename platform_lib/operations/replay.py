@@ -30,7 +30,7 @@ from platform_lib.conventions import Layer, TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.partitions import PARTITION_KEY_COLUMN
 from platform_lib.lake.reader import read_arrow, table_exists, table_state
-from platform_lib.mesh.graph import MeshGraph
+from platform_lib.mesh.graph import Mesh
 from platform_lib.mesh.run import AssetRun, AssetStatus, materialize_mesh
 from platform_lib.operations.status import quarantine_counts
 from platform_lib.orchestration.keys import to_asset_key
@@ -85,7 +85,7 @@ class ReplayReport(BaseModel):
 
 
 def replay_table(
-    graph: MeshGraph,
+    mesh: Mesh,
     table: str,
     instance: DagsterInstance,
     *,
@@ -97,7 +97,7 @@ def replay_table(
     """Recompute ``table`` from its inputs through Dagster and report what changed.
 
     Args:
-        graph: The mesh (``load_mesh``), loaded after the fix so it carries the fixed contract.
+        mesh: The mesh (``load_mesh``), loaded after the fix so it carries the fixed contract.
         table: ``domain/layer/table`` of a curated or product table.
         instance: The Dagster instance the runs are recorded in.
         since: For a daily-partitioned table, the first day to replay (default: every day it
@@ -111,8 +111,8 @@ def replay_table(
         >>> report.after.rows_published - report.before.rows_published
     """
     settings = settings or resolve_settings()
-    key = _replayable(graph, table)
-    partitioned = graph.assets[key].partitioned
+    key = _replayable(mesh, table)
+    partitioned = mesh.tables[key].partitioned
     if since is not None and not partitioned:
         raise MeshError(
             f"--since applies to daily-partitioned tables; {key} is recomputed whole",
@@ -120,13 +120,13 @@ def replay_table(
         )
     if not partitioned:
         _refuse_append(key, settings)
-    days = _days(graph, key, instance, since, settings) if partitioned else []
-    consumers = consumers_of(graph, key)
+    days = _days(mesh, key, instance, since, settings) if partitioned else []
+    consumers = consumers_of(mesh, key)
     before = table_counts(key, settings)
     selected = [key, *consumers] if downstream else [key]
     replay_id = uuid.uuid4().hex
     report = materialize_mesh(
-        graph,
+        mesh,
         selected,
         instance,
         on_result=on_result,
@@ -148,16 +148,16 @@ def replay_table(
     )
 
 
-def consumers_of(graph: MeshGraph, key: TableKey) -> list[TableKey]:
+def consumers_of(mesh: Mesh, key: TableKey) -> list[TableKey]:
     """Every table reading ``key``, directly or through other tables, sorted by name."""
     found: set[TableKey] = set()
     frontier = [key]
     while frontier:
         current = frontier.pop()
-        for asset in graph.assets.values():
-            if current in asset.upstream and asset.key not in found:
-                found.add(asset.key)
-                frontier.append(asset.key)
+        for table in mesh.tables.values():
+            if current in table.upstream and table.key not in found:
+                found.add(table.key)
+                frontier.append(table.key)
     return sorted(found, key=str)
 
 
@@ -173,8 +173,8 @@ def table_counts(key: TableKey, settings: MeshSettings) -> TableCounts:
     )
 
 
-def _replayable(graph: MeshGraph, table: str) -> TableKey:
-    key = graph.table(table)
+def _replayable(mesh: Mesh, table: str) -> TableKey:
+    key = mesh.table(table)
     if key.layer is Layer.RAW:
         raise MeshError(
             f"{key} is a raw table: it records the landing files and is never recomputed",
@@ -202,16 +202,14 @@ def _refuse_append(key: TableKey, settings: MeshSettings) -> None:
 
 
 def _days(
-    graph: MeshGraph,
+    mesh: Mesh,
     key: TableKey,
     instance: DagsterInstance,
     since: dt.date | None,
     settings: MeshSettings,
 ) -> list[str]:
     """The days to replay: those the table holds, from ``since`` to the last one when given."""
-    node = (
-        graph.location(graph.assets[key].location).defs.resolve_asset_graph().get(to_asset_key(key))
-    )
+    node = mesh.definitions(mesh.tables[key].location).resolve_asset_graph().get(to_asset_key(key))
     valid = node.partitions_def.get_partition_keys() if node.partitions_def else []
     held = set(instance.get_materialized_partitions(to_asset_key(key))) | _quarantined_days(
         key, settings

@@ -26,7 +26,7 @@ from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.publish import RUN_ID_METADATA
 from platform_lib.lake.reader import table_exists, table_state
-from platform_lib.mesh.graph import MeshGraph
+from platform_lib.mesh.graph import Mesh
 from platform_lib.orchestration.keys import to_asset_key
 from platform_lib.settings import MeshSettings, resolve_settings
 
@@ -67,7 +67,7 @@ class RollbackReport(BaseModel):
 
 
 def rollback_table(
-    graph: MeshGraph,
+    mesh: Mesh,
     table: str,
     to_version: int,
     instance: DagsterInstance,
@@ -78,7 +78,7 @@ def rollback_table(
     """Restore ``table`` (and its quarantine) to Delta version ``to_version``.
 
     Args:
-        graph: The mesh (``load_mesh``); the table must be one of its tables.
+        mesh: The mesh (``load_mesh``); the table must be one of its tables.
         table: ``domain/layer/table``.
         to_version: An existing version other than the current one.
         instance: The Dagster instance the materialisation event is recorded in.
@@ -86,10 +86,10 @@ def rollback_table(
         settings: Where the lake is (default: resolved from the environment).
 
     Example:
-        >>> rollback_table(graph, "payments/curated/transactions", 3, instance, reason="bad feed")
+        >>> rollback_table(mesh, "payments/curated/transactions", 3, instance, reason="bad feed")
     """
     settings = settings or resolve_settings()
-    key = graph.table(table)
+    key = mesh.table(table)
     uri = key.uri(settings)
     if not table_exists(uri):
         raise MeshError(

@@ -30,7 +30,7 @@ from platform_lib.contracts.registry import ContractRegistry, project_registry
 from platform_lib.conventions import Layer, TableKey
 from platform_lib.lake.partitions import PARTITION_RULE
 from platform_lib.lake.reader import read_arrow, table_exists, table_state
-from platform_lib.mesh.graph import MeshGraph
+from platform_lib.mesh.graph import Mesh
 from platform_lib.orchestration.keys import to_asset_key
 from platform_lib.settings import MeshSettings, resolve_settings
 
@@ -119,7 +119,7 @@ class TableStatus(BaseModel):
 
 
 def mesh_status(
-    graph: MeshGraph,
+    mesh: Mesh,
     instance: DagsterInstance,
     *,
     domain: str | None = None,
@@ -127,10 +127,10 @@ def mesh_status(
     settings: MeshSettings | None = None,
     contracts: ContractRegistry | None = None,
 ) -> list[TableStatus]:
-    """The status of every table of ``graph`` (of ``domain`` only, when given), sorted by key.
+    """The status of every table of ``mesh`` (of ``domain`` only, when given), sorted by key.
 
     Args:
-        graph: The mesh (``load_mesh``); its code locations give each table's checks.
+        mesh: The mesh (``load_mesh``); its code locations give each table's checks.
         instance: The Dagster instance holding runs, materialisations and check evaluations.
         domain: Only this domain's tables (a ``MeshError`` when the domain is unknown).
         now: The time freshness is measured at (default: the current UTC time).
@@ -144,12 +144,12 @@ def mesh_status(
     settings = settings or resolve_settings()
     registry = contracts or project_registry(settings.project_root)
     moment = now or dt.datetime.now(dt.UTC)
-    keys = graph.select(domains=[domain]) if domain else list(graph.assets)
-    check_keys = _check_keys(graph)
+    keys = mesh.select(domains=[domain]) if domain else list(mesh.tables)
+    check_keys = _check_keys(mesh)
     return [
         _table_status(
             key,
-            graph,
+            mesh,
             instance,
             registry.get(key),
             check_keys.get(key, []),
@@ -170,19 +170,19 @@ def quarantine_counts(key: TableKey, settings: MeshSettings) -> tuple[int, dict[
     return len(rules), dict(sorted(counts.items()))
 
 
-def _check_keys(graph: MeshGraph) -> dict[TableKey, list[AssetCheckKey]]:
+def _check_keys(mesh: Mesh) -> dict[TableKey, list[AssetCheckKey]]:
     keys: dict[TableKey, list[AssetCheckKey]] = {}
-    for location in graph.locations:
-        asset_graph = location.defs.resolve_asset_graph()
-        for key, asset in graph.assets.items():
-            if asset.location == location.name:
+    for name in mesh.domains:
+        asset_graph = mesh.definitions(name).resolve_asset_graph()
+        for key, table in mesh.tables.items():
+            if table.location == name:
                 keys[key] = sorted(asset_graph.get(to_asset_key(key)).check_keys, key=str)
     return keys
 
 
 def _table_status(
     key: TableKey,
-    graph: MeshGraph,
+    mesh: Mesh,
     instance: DagsterInstance,
     contract: TableContract | None,
     check_keys: list[AssetCheckKey],
@@ -204,7 +204,7 @@ def _table_status(
         key=str(key),
         domain=key.domain,
         layer=key.layer.value,
-        owners=list(graph.assets[key].owners),
+        owners=list(mesh.tables[key].owners),
         access=contract.access.value if contract else None,
         contract_file=str(contract.source) if contract else None,
         last_materialisation=materialisation,

@@ -160,9 +160,9 @@ LANDING = PROJECT_ROOT / "data" / "landing" / DOMAIN
 
 def test_sample_rows_are_published_or_quarantined(mesh_env: MeshEnv) -> None:
     shutil.copytree(LANDING, mesh_env.landing / DOMAIN, dirs_exist_ok=True)
-    graph = load_mesh(PROJECT_ROOT)
+    mesh = load_mesh(PROJECT_ROOT).require_loaded()
 
-    report = materialize_mesh(graph, graph.select(domains=[DOMAIN]), instance_for(mesh_env))
+    report = materialize_mesh(mesh, mesh.select(domains=[DOMAIN]), instance_for(mesh_env))
 
     assert {{run.status for run in report.assets}} == {{AssetStatus.MATERIALIZED}}, report
     published = read_arrow(CURATED.uri(mesh_env.settings))

@@ -83,8 +83,8 @@ def mesh(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 @pytest.fixture(scope="module")
 def catalog(module_mesh_env: MeshEnv, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The catalog folder ``mesh catalog`` wrote for the materialised demo mesh."""
-    graph = load_mesh(PROJECT_ROOT)
-    report = materialize_mesh(graph, list(graph.assets), instance_for(module_mesh_env))
+    demo = load_mesh(PROJECT_ROOT).require_loaded()
+    report = materialize_mesh(demo, list(demo.tables), instance_for(module_mesh_env))
     assert report.succeeded, report
     out = tmp_path_factory.mktemp("catalog")
 

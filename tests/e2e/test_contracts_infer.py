@@ -19,7 +19,7 @@ from platform_lib.contracts.loader import load_contract
 from platform_lib.contracts.rules import AcceptedValues
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.mesh.run import materialize_mesh
 from platform_lib.operations.contract_test import run_contract_test
 from platform_lib.scaffold.infer import infer_contract, key_of_uri
@@ -52,26 +52,26 @@ def properties(path: Path) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def graph() -> MeshGraph:
-    return load_mesh(PROJECT_ROOT)
+def mesh() -> Mesh:
+    return load_mesh(PROJECT_ROOT).require_loaded()
 
 
 @pytest.fixture(scope="module")
-def lake(module_mesh_env: MeshEnv, graph: MeshGraph) -> MeshEnv:
+def lake(module_mesh_env: MeshEnv, mesh: Mesh) -> MeshEnv:
     """The demo mesh, every table materialised once for the module."""
-    report = materialize_mesh(graph, list(graph.assets), instance_for(module_mesh_env))
+    report = materialize_mesh(mesh, list(mesh.tables), instance_for(module_mesh_env))
     assert report.succeeded, report
     return module_mesh_env
 
 
 @pytest.fixture(scope="module")
 def drafts(
-    lake: MeshEnv, graph: MeshGraph, tmp_path_factory: pytest.TempPathFactory
+    lake: MeshEnv, mesh: Mesh, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[TableKey, Path]:
     """A draft contract per demo table, inferred by ``mesh contracts infer --out``, in a
     ``contracts/<domain>/<layer>/<table>.odcs.yaml`` folder outside the project."""
     folder = tmp_path_factory.mktemp("drafts")
-    keys = sorted(graph.assets, key=str)
+    keys = sorted(mesh.tables, key=str)
     paths = {key: contract_path(folder, key) for key in keys}
     uris = {key: key.uri(lake.settings) for key in keys}
     # --server-path: the absolute location, so that `mesh test <file>` finds the table.

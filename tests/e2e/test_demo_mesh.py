@@ -6,7 +6,7 @@ from deltalake import DeltaTable
 
 from platform_lib.conventions import TableKey
 from platform_lib.lake.reader import open_dataset, table_state
-from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.mesh.run import AssetStatus, MeshRunReport, materialize_mesh
 from platform_lib.orchestration.keys import to_asset_key
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, sql
@@ -19,13 +19,13 @@ DEMO_TABLES = (RAW, CURATED, RISK, REVENUE)
 
 
 @pytest.fixture(scope="module")
-def graph() -> MeshGraph:
-    return load_mesh(PROJECT_ROOT)
+def mesh() -> Mesh:
+    return load_mesh(PROJECT_ROOT).require_loaded()
 
 
 @pytest.fixture(scope="module")
-def first_run(module_mesh_env: MeshEnv, graph: MeshGraph) -> MeshRunReport:
-    return materialize_mesh(graph, list(graph.assets), instance_for(module_mesh_env))
+def first_run(module_mesh_env: MeshEnv, mesh: Mesh) -> MeshRunReport:
+    return materialize_mesh(mesh, list(mesh.tables), instance_for(module_mesh_env))
 
 
 def test_every_demo_table_is_materialised_producers_first(first_run: MeshRunReport) -> None:
@@ -135,14 +135,14 @@ def test_each_table_opens_with_deltalake_polars_and_duckdb(
 
 
 def test_a_second_run_changes_no_row_count(
-    module_mesh_env: MeshEnv, graph: MeshGraph, first_run: MeshRunReport
+    module_mesh_env: MeshEnv, mesh: Mesh, first_run: MeshRunReport
 ) -> None:
     settings = module_mesh_env.settings
     tables = [*DEMO_TABLES, CURATED]
     before = [table_state(k.uri(settings)).rows for k in tables]
     quarantine_before = table_state(CURATED.quarantine.uri(settings)).rows
 
-    second = materialize_mesh(graph, list(graph.assets), instance_for(module_mesh_env))
+    second = materialize_mesh(mesh, list(mesh.tables), instance_for(module_mesh_env))
 
     assert second.succeeded
     assert [table_state(k.uri(settings)).rows for k in tables] == before
@@ -162,14 +162,14 @@ def test_runs_are_recorded_in_the_dagster_instance(
 
 
 def test_a_blocked_producer_skips_its_consumers_in_other_domains(
-    mesh_env: MeshEnv, mesh_graph: MeshGraph
+    mesh_env: MeshEnv, project_mesh: Mesh
 ) -> None:
     folder = mesh_env.landing / "payments" / "transactions"
     for path in folder.glob("*.csv"):
         header = path.read_bytes().splitlines()[0]
         path.write_bytes(header + b"\n,acc_1,-1,XXX,nobody,never,pending\n")
 
-    report = materialize_mesh(mesh_graph, list(mesh_graph.assets), instance_for(mesh_env))
+    report = materialize_mesh(project_mesh, list(project_mesh.tables), instance_for(mesh_env))
 
     status = {run.key: run.status for run in report.assets}
     assert status[str(RAW)] is AssetStatus.MATERIALIZED

@@ -10,7 +10,7 @@ import pytest
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.reader import read_arrow
-from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.mesh.run import materialize_mesh
 from platform_lib.operations.quarantine import ExportFormat, export_quarantine, quarantine_report
 from platform_lib.operations.status import quarantine_counts
@@ -20,22 +20,20 @@ CURATED = TableKey.parse("payments/curated/transactions")
 
 
 @pytest.fixture(scope="module")
-def graph() -> MeshGraph:
-    return load_mesh(PROJECT_ROOT)
+def mesh() -> Mesh:
+    return load_mesh(PROJECT_ROOT).require_loaded()
 
 
 @pytest.fixture(scope="module")
-def demo(module_mesh_env: MeshEnv, graph: MeshGraph) -> MeshEnv:
+def demo(module_mesh_env: MeshEnv, mesh: Mesh) -> MeshEnv:
     """The demo mesh materialised once: payments' curated table has quarantined rows."""
-    payments = [key for key in graph.assets if key.domain == "payments"]
-    assert materialize_mesh(graph, payments, instance_for(module_mesh_env)).succeeded
+    payments = [key for key in mesh.tables if key.domain == "payments"]
+    assert materialize_mesh(mesh, payments, instance_for(module_mesh_env)).succeeded
     return module_mesh_env
 
 
-def test_show_counts_rows_by_rule_and_samples_the_original_lines(
-    demo: MeshEnv, graph: MeshGraph
-) -> None:
-    report = quarantine_report(graph, str(CURATED), rule="amount_range", limit=3)
+def test_show_counts_rows_by_rule_and_samples_the_original_lines(demo: MeshEnv, mesh: Mesh) -> None:
+    report = quarantine_report(mesh, str(CURATED), rule="amount_range", limit=3)
 
     assert (report.total_rows, report.by_rule) == quarantine_counts(CURATED, demo.settings)
     assert report.by_rule["amount_range"] > 3
@@ -51,15 +49,15 @@ def test_show_counts_rows_by_rule_and_samples_the_original_lines(
         assert row.run_id and row.row_hash
 
 
-def test_show_of_a_table_that_quarantined_nothing_is_empty(demo: MeshEnv, graph: MeshGraph) -> None:
-    report = quarantine_report(graph, "payments/product/settlements")
+def test_show_of_a_table_that_quarantined_nothing_is_empty(demo: MeshEnv, mesh: Mesh) -> None:
+    report = quarantine_report(mesh, "payments/product/settlements")
 
     assert (report.total_rows, report.by_rule, report.samples) == (0, {}, [])
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".jsonl", ".csv"])
 def test_export_round_trips_every_quarantined_row(
-    demo: MeshEnv, graph: MeshGraph, tmp_path: Path, suffix: str
+    demo: MeshEnv, mesh: Mesh, tmp_path: Path, suffix: str
 ) -> None:
     out = tmp_path / f"rejects{suffix}"
     quarantine = read_arrow(CURATED.quarantine.uri(demo.settings))
@@ -68,7 +66,7 @@ def test_export_round_trips_every_quarantined_row(
         for row in quarantine.to_pylist()
     }
 
-    written = export_quarantine(graph, str(CURATED), out)
+    written = export_quarantine(mesh, str(CURATED), out)
 
     assert written.rows == quarantine.num_rows
     assert written.format is ExportFormat(suffix.lstrip("."))
@@ -89,12 +87,8 @@ def test_export_round_trips_every_quarantined_row(
     assert {(r["row_hash"], tuple(r["violated_rules"]), r["_raw_record"]) for r in rows} == expected
 
 
-def test_export_of_one_rule_keeps_only_its_rows(
-    demo: MeshEnv, graph: MeshGraph, tmp_path: Path
-) -> None:
-    written = export_quarantine(
-        graph, str(CURATED), tmp_path / "range.parquet", rule="amount_range"
-    )
+def test_export_of_one_rule_keeps_only_its_rows(demo: MeshEnv, mesh: Mesh, tmp_path: Path) -> None:
+    written = export_quarantine(mesh, str(CURATED), tmp_path / "range.parquet", rule="amount_range")
     rules = pq.read_table(tmp_path / "range.parquet").column("violated_rules").to_pylist()
 
     assert (
@@ -112,10 +106,10 @@ def test_export_of_one_rule_keeps_only_its_rows(
     ],
 )
 def test_export_mistakes_are_clear_errors(
-    demo: MeshEnv, graph: MeshGraph, tmp_path: Path, table: str, file: str, says: str
+    demo: MeshEnv, mesh: Mesh, tmp_path: Path, table: str, file: str, says: str
 ) -> None:
     with pytest.raises(MeshError, match=says.replace(".", r"\.")) as raised:
-        export_quarantine(graph, table, tmp_path / file)
+        export_quarantine(mesh, table, tmp_path / file)
 
     assert raised.value.fix
     assert not (tmp_path / file).exists()

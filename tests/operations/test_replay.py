@@ -122,14 +122,14 @@ def test_a_daily_table_replays_each_day_from_since_in_its_own_run(
         monkeypatch.setenv(name, env[name])
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
-    graph = load_mesh(tmp_path)
+    mesh = load_mesh(tmp_path).require_loaded()
     key = TableKey.parse("shop/curated/bookings")
     instance = DagsterInstance.from_config(env["DAGSTER_HOME"])
     days = ["2026-03-01", "2026-03-02", "2026-03-03"]
-    assert materialize_mesh(graph, [key], instance, partitions=days).succeeded
+    assert materialize_mesh(mesh, [key], instance, partitions=days).succeeded
 
-    since = replay_table(graph, str(key), instance, since=dt.date(2026, 3, 2))
-    every_day = replay_table(graph, str(key), instance)
+    since = replay_table(mesh, str(key), instance, since=dt.date(2026, 3, 2))
+    every_day = replay_table(mesh, str(key), instance)
 
     assert since.days == days[1:] and every_day.days == days
     assert since.succeeded and len(since.run_ids) == 2 and len(every_day.run_ids) == 3
@@ -143,13 +143,13 @@ def test_a_daily_table_replays_each_day_from_since_in_its_own_run(
         assert report.after.rows_published == report.before.rows_published == 6
         assert report.after.quarantined_by_rule == {"partition_day": 3}
     with pytest.raises(MeshError, match="no day to replay from 2026-04-01"):
-        replay_table(graph, str(key), instance, since=dt.date(2026, 4, 1))
+        replay_table(mesh, str(key), instance, since=dt.date(2026, 4, 1))
 
 
 def test_raw_tables_since_on_a_whole_table_and_append_tables_are_refused(
     mesh_env: MeshEnv,
 ) -> None:
-    graph = load_mesh(PROJECT_ROOT)
+    mesh = load_mesh(PROJECT_ROOT).require_loaded()
     curated = TableKey.parse("payments/curated/transactions")
     instance = DagsterInstance.ephemeral()
     rows = pa.table(
@@ -173,9 +173,9 @@ def test_raw_tables_since_on_a_whole_table_and_append_tables_are_refused(
     )
 
     with pytest.raises(MeshError, match="raw table"):
-        replay_table(graph, "payments/raw/transactions", instance)
+        replay_table(mesh, "payments/raw/transactions", instance)
     with pytest.raises(MeshError, match="--since applies to daily-partitioned tables"):
-        replay_table(graph, str(curated), instance, since=dt.date(2026, 3, 1))
+        replay_table(mesh, str(curated), instance, since=dt.date(2026, 3, 1))
     with pytest.raises(MeshError, match="append mode"):
-        replay_table(graph, str(curated), instance)
+        replay_table(mesh, str(curated), instance)
     assert instance.get_runs() == []

@@ -12,7 +12,7 @@ from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.publish import RUN_ID_METADATA, publish
 from platform_lib.lake.writer import WriteMode
-from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.operations.rollback import rollback_table
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, run_command
 
@@ -20,8 +20,8 @@ CURATED = TableKey.parse("payments/curated/transactions")
 
 
 @pytest.fixture(scope="module")
-def graph() -> MeshGraph:
-    return load_mesh(PROJECT_ROOT)
+def mesh() -> Mesh:
+    return load_mesh(PROJECT_ROOT).require_loaded()
 
 
 def batch(ids: range, *, bad_amounts: int = 0) -> pa.Table:
@@ -65,7 +65,7 @@ def sorted_rows(uri: str, version: int | None = None) -> list[dict[str, object]]
 
 
 def test_rollback_restores_the_versions_content_and_its_quarantine(
-    mesh_env: MeshEnv, graph: MeshGraph
+    mesh_env: MeshEnv, mesh: Mesh
 ) -> None:
     publish_versions(mesh_env)
     uri, quarantine_uri = CURATED.uri(mesh_env.settings), CURATED.quarantine.uri(mesh_env.settings)
@@ -80,7 +80,7 @@ def test_rollback_restores_the_versions_content_and_its_quarantine(
     )
     instance = instance_for(mesh_env)
 
-    report = rollback_table(graph, str(CURATED), 1, instance, reason="run_c lost rows")
+    report = rollback_table(mesh, str(CURATED), 1, instance, reason="run_c lost rows")
 
     assert (report.previous_version, report.new_version, report.rows) == (2, 3, 28)
     assert sorted_rows(uri) == expected
@@ -99,10 +99,10 @@ def test_rollback_restores_the_versions_content_and_its_quarantine(
 
 
 def test_the_next_publish_after_a_rollback_removes_no_quarantine_row(
-    mesh_env: MeshEnv, graph: MeshGraph
+    mesh_env: MeshEnv, mesh: Mesh
 ) -> None:
     publish_versions(mesh_env)
-    rollback_table(graph, str(CURATED), 1, instance_for(mesh_env), reason="probe")
+    rollback_table(mesh, str(CURATED), 1, instance_for(mesh_env), reason="probe")
     contract = project_registry(PROJECT_ROOT).require(CURATED)
 
     outcome = publish(
@@ -123,21 +123,21 @@ def test_the_next_publish_after_a_rollback_removes_no_quarantine_row(
     [(2, "already at version 2"), (7, "no version 7"), (-1, "no version -1")],
 )
 def test_a_version_that_is_current_or_missing_is_refused(
-    mesh_env: MeshEnv, graph: MeshGraph, version: int, message: str
+    mesh_env: MeshEnv, mesh: Mesh, version: int, message: str
 ) -> None:
     publish_versions(mesh_env)
 
     with pytest.raises(MeshError, match=message):
-        rollback_table(graph, str(CURATED), version, DagsterInstance.ephemeral())
+        rollback_table(mesh, str(CURATED), version, DagsterInstance.ephemeral())
 
     assert DeltaTable(CURATED.uri(mesh_env.settings)).version() == 2
 
 
-def test_a_table_never_written_or_unknown_is_refused(mesh_env: MeshEnv, graph: MeshGraph) -> None:
+def test_a_table_never_written_or_unknown_is_refused(mesh_env: MeshEnv, mesh: Mesh) -> None:
     with pytest.raises(MeshError, match="never been written"):
-        rollback_table(graph, str(CURATED), 0, DagsterInstance.ephemeral())
+        rollback_table(mesh, str(CURATED), 0, DagsterInstance.ephemeral())
     with pytest.raises(MeshError, match="no table payments/curated/nothing"):
-        rollback_table(graph, "payments/curated/nothing", 0, DagsterInstance.ephemeral())
+        rollback_table(mesh, "payments/curated/nothing", 0, DagsterInstance.ephemeral())
 
 
 def test_the_command_prints_json_and_errors_name_the_fix(mesh_env: MeshEnv) -> None:

@@ -10,7 +10,7 @@ from dagster._core.definitions.freshness import TimeWindowFreshnessPolicy
 
 from platform_lib.conventions import TableKey
 from platform_lib.lake.reader import open_dataset, table_state
-from platform_lib.mesh.graph import MeshGraph, load_mesh
+from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.mesh.run import MeshRunReport, materialize_mesh
 from platform_lib.operations.status import Freshness, Health, TableStatus, mesh_status
 from platform_lib.orchestration.keys import to_asset_key
@@ -23,8 +23,8 @@ RECONCILIATION = TableKey.parse("finance/product/reconciliation")
 
 @pytest.fixture(scope="module")
 def first_run(module_mesh_env: MeshEnv) -> MeshRunReport:
-    graph = load_mesh(PROJECT_ROOT)
-    report = materialize_mesh(graph, list(graph.assets), instance_for(module_mesh_env))
+    mesh = load_mesh(PROJECT_ROOT).require_loaded()
+    report = materialize_mesh(mesh, list(mesh.tables), instance_for(module_mesh_env))
     assert report.succeeded, report
     return report
 
@@ -34,11 +34,11 @@ def by_key(statuses: list[TableStatus]) -> dict[str, TableStatus]:
 
 
 def test_empty_instance_and_lake_report_every_table_never_materialised(
-    mesh_env: MeshEnv, mesh_graph: MeshGraph
+    mesh_env: MeshEnv, project_mesh: Mesh
 ) -> None:
-    statuses = mesh_status(mesh_graph, instance_for(mesh_env))
+    statuses = mesh_status(project_mesh, instance_for(mesh_env))
 
-    assert {s.key for s in statuses} == {str(k) for k in mesh_graph.assets}
+    assert {s.key for s in statuses} == {str(k) for k in project_mesh.tables}
     assert all(s.last_materialisation is None and s.lake_version is None for s in statuses)
     assert {(s.freshness, s.health, s.quarantine_rows) for s in statuses} == {
         (Freshness.NEVER, Health.AMBER, 0)
@@ -47,10 +47,10 @@ def test_empty_instance_and_lake_report_every_table_never_materialised(
 
 
 def test_after_a_run_quarantine_counts_by_rule_match_the_quarantine_table(
-    module_mesh_env: MeshEnv, mesh_graph: MeshGraph, first_run: MeshRunReport
+    module_mesh_env: MeshEnv, project_mesh: Mesh, first_run: MeshRunReport
 ) -> None:
     settings = module_mesh_env.settings
-    curated = by_key(mesh_status(mesh_graph, instance_for(module_mesh_env)))[str(CURATED)]
+    curated = by_key(mesh_status(project_mesh, instance_for(module_mesh_env)))[str(CURATED)]
     quarantine = open_dataset(CURATED.quarantine.uri(settings))
     expected = sql(
         "SELECT rule, count(*) FROM quarantine, unnest(violated_rules) AS t(rule) "
@@ -77,9 +77,9 @@ def expected_rules(rows: list[tuple[object, ...]]) -> list[str]:
 
 
 def test_last_materialisation_matches_the_lake_and_the_run(
-    module_mesh_env: MeshEnv, mesh_graph: MeshGraph, first_run: MeshRunReport
+    module_mesh_env: MeshEnv, project_mesh: Mesh, first_run: MeshRunReport
 ) -> None:
-    statuses = mesh_status(mesh_graph, instance_for(module_mesh_env))
+    statuses = mesh_status(project_mesh, instance_for(module_mesh_env))
     run_ids = {run.key: run.run_id for run in first_run.assets}
 
     for status in statuses:
@@ -94,16 +94,16 @@ def test_last_materialisation_matches_the_lake_and_the_run(
 
 
 def test_a_table_older_than_its_sla_is_stale_and_red(
-    module_mesh_env: MeshEnv, mesh_graph: MeshGraph, first_run: MeshRunReport
+    module_mesh_env: MeshEnv, project_mesh: Mesh, first_run: MeshRunReport
 ) -> None:
     instance = instance_for(module_mesh_env)
-    fresh = by_key(mesh_status(mesh_graph, instance, domain="payments"))[str(CURATED)]
+    fresh = by_key(mesh_status(project_mesh, instance, domain="payments"))[str(CURATED)]
     assert fresh.last_materialisation is not None and fresh.freshness_sla_seconds == 86_400
     day_later = fresh.last_materialisation.time + dt.timedelta(days=1, minutes=1)
 
-    later = by_key(mesh_status(mesh_graph, instance, domain="payments", now=day_later))
+    later = by_key(mesh_status(project_mesh, instance, domain="payments", now=day_later))
 
-    assert set(later) == {str(k) for k in mesh_graph.assets if k.domain == "payments"}
+    assert set(later) == {str(k) for k in project_mesh.tables if k.domain == "payments"}
     assert (later[str(CURATED)].freshness, later[str(CURATED)].health) == (
         Freshness.STALE,
         Health.RED,
@@ -113,14 +113,12 @@ def test_a_table_older_than_its_sla_is_stale_and_red(
     assert later["payments/product/settlements"].health is Health.GREEN
 
 
-def test_a_failed_blocking_check_turns_the_table_red(
-    mesh_env: MeshEnv, mesh_graph: MeshGraph
-) -> None:
+def test_a_failed_blocking_check_turns_the_table_red(mesh_env: MeshEnv, project_mesh: Mesh) -> None:
     instance = instance_for(mesh_env)
     write_bad_landing_file(mesh_env.landing / "payments" / "transactions", rows=1_500)
 
-    report = materialize_mesh(mesh_graph, [RAW, CURATED], instance)
-    curated = by_key(mesh_status(mesh_graph, instance, domain="payments"))[str(CURATED)]
+    report = materialize_mesh(project_mesh, [RAW, CURATED], instance)
+    curated = by_key(mesh_status(project_mesh, instance, domain="payments"))[str(CURATED)]
 
     assert not report.succeeded
     assert curated.health is Health.RED
@@ -142,7 +140,7 @@ def write_bad_landing_file(folder: Path, *, rows: int) -> None:
 
 
 def test_the_ui_sees_rows_published_and_quarantined_by_rule_and_the_sla(
-    module_mesh_env: MeshEnv, mesh_graph: MeshGraph, first_run: MeshRunReport
+    module_mesh_env: MeshEnv, project_mesh: Mesh, first_run: MeshRunReport
 ) -> None:
     instance = instance_for(module_mesh_env)
     event = instance.get_latest_materialization_event(
@@ -150,8 +148,8 @@ def test_the_ui_sees_rows_published_and_quarantined_by_rule_and_the_sla(
     )
     assert event is not None and event.asset_materialization is not None
     metadata = event.asset_materialization.metadata
-    curated = by_key(mesh_status(mesh_graph, instance))[str(CURATED)]
-    location = mesh_graph.location("payments").defs.resolve_asset_graph()
+    curated = by_key(mesh_status(project_mesh, instance))[str(CURATED)]
+    location = project_mesh.definitions("payments").resolve_asset_graph()
     node = location.get(to_asset_key(CURATED))
 
     assert isinstance(metadata["mesh/quarantined_by_rule"], JsonMetadataValue)

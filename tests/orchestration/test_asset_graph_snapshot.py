@@ -7,19 +7,19 @@ import json
 import os
 from pathlib import Path
 
-from platform_lib.mesh.graph import MeshGraph
+from platform_lib.mesh.graph import Mesh
 
 SNAPSHOT = Path(__file__).resolve().parent / "snapshots" / "asset_graph.json"
 
 
-def describe(graph: MeshGraph) -> dict[str, object]:
+def describe(mesh: Mesh) -> dict[str, object]:
     described: dict[str, object] = {}
-    for location in graph.locations:
-        asset_graph = location.defs.resolve_asset_graph()
+    for name in mesh.domains:
+        asset_graph = mesh.definitions(name).resolve_asset_graph()
         for key in sorted(asset_graph.materializable_asset_keys):
             node = asset_graph.get(key)
             described["/".join(key.path)] = {
-                "location": location.name,
+                "location": name,
                 "group": node.group_name,
                 "owners": sorted(node.owners),
                 "kinds": sorted(node.kinds),
@@ -34,8 +34,8 @@ def describe(graph: MeshGraph) -> dict[str, object]:
     return described
 
 
-def test_asset_conventions_match_the_snapshot(mesh_graph: MeshGraph) -> None:
-    current = describe(mesh_graph)
+def test_asset_conventions_match_the_snapshot(project_mesh: Mesh) -> None:
+    current = describe(project_mesh)
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
     snapshot = json.loads(SNAPSHOT.read_text())
@@ -47,9 +47,9 @@ def test_asset_conventions_match_the_snapshot(mesh_graph: MeshGraph) -> None:
 
 
 def test_every_asset_follows_the_key_group_owner_and_kind_conventions(
-    mesh_graph: MeshGraph,
+    project_mesh: Mesh,
 ) -> None:
-    for key, asset in describe(mesh_graph).items():
+    for key, asset in describe(project_mesh).items():
         assert isinstance(asset, dict)
         domain, layer, _ = key.split("/")
         assert asset["location"] == asset["group"] == domain

@@ -118,9 +118,9 @@ def test_the_webserver_lists_every_table_under_its_domain(webserver: int) -> Non
         "/".join(node["assetKey"]["path"]): node["repository"]["location"]["name"]
         for node in data["assetNodes"]
     }
-    mesh = load_mesh(PROJECT_ROOT)
+    mesh = load_mesh(PROJECT_ROOT).require_loaded()
 
-    expected = {str(key): asset.location for key, asset in mesh.assets.items()}
+    expected = {str(key): table.location for key, table in mesh.tables.items()}
 
     assert {key: listed.get(key) for key in expected} == expected
 

@@ -36,7 +36,9 @@ def test_every_table_is_published_in_the_bucket(
 ) -> None:
     settings = resolve_settings()
     expected = {
-        key for key, asset in load_mesh(PROJECT_ROOT).assets.items() if not asset.partitioned
+        key
+        for key, table in load_mesh(PROJECT_ROOT).require_loaded().tables.items()
+        if not table.partitioned
     }
 
     states = {key: table_state(key.uri(settings)) for key in expected}

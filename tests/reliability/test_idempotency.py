@@ -39,13 +39,13 @@ def lake_contents(lake: Path) -> dict[str, list[tuple[object, ...]]]:
 
 
 def test_materialising_the_mesh_again_changes_no_table(mesh_env: MeshEnv) -> None:
-    graph = load_mesh(PROJECT_ROOT)
+    mesh = load_mesh(PROJECT_ROOT).require_loaded()
     instance = instance_for(mesh_env)
 
-    first = materialize_mesh(graph, list(graph.assets), instance)
+    first = materialize_mesh(mesh, list(mesh.tables), instance)
     before = lake_contents(mesh_env.lake)
     raw_before = read_arrow(str(mesh_env.lake / "payments" / "raw" / "transactions"))
-    second = materialize_mesh(graph, list(graph.assets), instance)
+    second = materialize_mesh(mesh, list(mesh.tables), instance)
     after = lake_contents(mesh_env.lake)
     raw_after = read_arrow(str(mesh_env.lake / "payments" / "raw" / "transactions"))
 

@@ -1,11 +1,13 @@
-"""Import one code location and collect what governance needs from its Dagster definitions.
+"""Import one code location: its Dagster Definitions and the facts of its tables.
 
-This is the only part of ``mesh check`` that imports Dagster and the domains' code; its result
-(:class:`LocationFacts`) is plain data, which :mod:`mesh_model` caches.
+This is the only part of the mesh model that imports Dagster and the domains' code. The facts
+(:class:`~platform_lib.mesh.location_facts.LocationFacts`) are plain data, which
+:mod:`platform_lib.mesh.location_cache` keeps between ``mesh check`` runs.
 """
 
 import importlib
 import json
+from dataclasses import dataclass
 
 from dagster import AssetKey, Definitions
 
@@ -18,16 +20,34 @@ from platform_lib.orchestration.keys import from_asset_key
 from platform_lib.orchestration.metadata import READS_METADATA
 
 
-def import_location(name: str, module_name: str) -> LocationFacts:
+@dataclass(frozen=True)
+class ImportedLocation:
+    """What importing one code location gave."""
+
+    defs: Definitions | None
+    """Its Definitions; None when it could not be imported (``facts.problem`` says why)."""
+    facts: LocationFacts
+
+
+def import_location(name: str, module_name: str) -> ImportedLocation:
     """Import ``module_name`` (location ``name``) and collect its materialisable tables.
 
     A module that fails to import or has no ``defs`` gives a ``location-import`` problem, never an
-    exception. ``consulted`` lists every table whose contract the import asked for.
+    exception. ``facts.consulted`` lists every table whose contract the import asked for.
+
+    Example:
+        >>> imported = import_location("payments", "domains.payments.definitions")
+        >>> [str(table.key) for table in imported.facts.tables]
     """
-    with consulted_keys() as consulted:
+    with consulted_keys() as asked:
         defs = _import(name, module_name)
+    consulted = tuple(sorted(asked, key=str))
     if isinstance(defs, Violation):
-        return LocationFacts(problems=(defs,), consulted=tuple(sorted(consulted, key=str)))
+        return ImportedLocation(defs=None, facts=LocationFacts(problem=defs, consulted=consulted))
+    return ImportedLocation(defs=defs, facts=_facts(name, defs, consulted))
+
+
+def _facts(name: str, defs: Definitions, consulted: tuple[TableKey, ...]) -> LocationFacts:
     tables: list[MeshTable] = []
     foreign: list[str] = []
     graph = defs.resolve_asset_graph()
@@ -47,30 +67,27 @@ def import_location(name: str, module_name: str) -> LocationFacts:
                 ),
                 reads=_reads(node.metadata.get(READS_METADATA)),
                 declared_columns=_declared_columns(node.metadata.get("dagster/column_schema")),
+                partitioned=node.partitions_def is not None,
             )
         )
-    return LocationFacts(
-        tables=tuple(tables),
-        foreign_keys=tuple(foreign),
-        consulted=tuple(sorted(consulted, key=str)),
-    )
+    return LocationFacts(tables=tuple(tables), foreign_keys=tuple(foreign), consulted=consulted)
 
 
 def _import(name: str, module_name: str) -> Definitions | Violation:
     try:
         module = importlib.import_module(module_name)
     except MeshError as error:
-        return location_problem(name, f"{module_name}: {error.message}", error.fix)
+        return _location_problem(name, f"{module_name}: {error.message}", error.fix)
     except Exception as error:  # a domain's own bug: report it, check the rest
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return location_problem(
+        return _location_problem(
             name,
             f"{module_name} fails to import: {type(error).__name__}: {first}",
             f"run `python -c 'import {module_name}'` and fix the error",
         )
     defs = getattr(module, "defs", None)
     if not isinstance(defs, Definitions):
-        return location_problem(
+        return _location_problem(
             name,
             f"{module_name} has no `defs` Definitions object",
             "end definitions.py with `defs = domain_definitions(...)`",
@@ -78,8 +95,7 @@ def _import(name: str, module_name: str) -> Definitions | Violation:
     return defs
 
 
-def location_problem(name: str, message: str, fix: str) -> Violation:
-    """A ``location-import`` error for location ``name``."""
+def _location_problem(name: str, message: str, fix: str) -> Violation:
     return Violation(
         rule_id="location-import",
         level=Level.ERROR,
