@@ -18,6 +18,7 @@ from platform_lib.lake.publish import publish
 from platform_lib.lake.publish_stream import publish_stream
 from platform_lib.lake.reader import read_arrow
 from platform_lib.lake.writer import WriteMode
+from platform_lib.quality.engine import Tier, validate_with
 from platform_lib.quality.violations import VIOLATIONS_COLUMN
 from tests.conftest import MeshEnv, contract_for
 
@@ -57,20 +58,27 @@ def orders(ids: list[str | None], n: list[int]) -> pa.Table:
     return pa.table({"id": ids, "n": n}, schema=ORDER_SCHEMA)
 
 
+def first_tier(batch: pa.Table, contract: TableContract) -> Tier:
+    """The tier ``validate_batch`` takes for ``batch``: the first that can judge it."""
+    return next(tier for tier in Tier if validate_with(tier, batch, contract) is not None)
+
+
 def test_rows_rejected_by_every_tier_go_to_one_quarantine(
     mesh_env: MeshEnv, contract: TableContract, case_blind: TableContract
 ) -> None:
     settings = mesh_env.settings
 
-    def publish_by(run_id: str, rules: TableContract, batch: pa.Table) -> None:
+    def publish_by(tier: Tier, run_id: str, rules: TableContract, batch: pa.Table) -> None:
+        assert first_tier(batch, rules) is tier, run_id
         outcome = publish(
             KEY, batch, contract=rules, mode=WriteMode.APPEND, settings=settings, run_id=run_id
         )
         assert outcome.committed, run_id
 
-    publish_by("1-query", case_blind, orders(["q1", "bad"], [1, 2]))  # creates the quarantine
-    publish_by("2-polars-split", contract, orders(["p1", None], [3, 4]))  # a MERGE
-    publish_by("3-aggregate", contract, orders(["c1", "c2"], [5, 6]))  # an empty commit
+    # the first publish creates the quarantine; then a MERGE, an empty commit
+    publish_by(Tier.DUCKDB_QUERY, "1-query", case_blind, orders(["q1", "bad"], [1, 2]))
+    publish_by(Tier.POLARS_SPLIT, "2-polars-split", contract, orders(["p1", None], [3, 4]))
+    publish_by(Tier.AGGREGATE, "3-aggregate", contract, orders(["c1", "c2"], [5, 6]))
     streamed = publish_stream(
         KEY,
         pa.RecordBatchReader.from_batches(ORDER_SCHEMA, orders([None, "s2"], [7, 8]).to_batches()),
@@ -80,7 +88,7 @@ def test_rows_rejected_by_every_tier_go_to_one_quarantine(
         run_id="4-stream",
     )
     assert streamed.committed
-    publish_by("5-query", case_blind, orders(["q5", "q 5"], [9, 10]))  # a MERGE
+    publish_by(Tier.DUCKDB_QUERY, "5-query", case_blind, orders(["q5", "q 5"], [9, 10]))
 
     quarantine = read_arrow(KEY.quarantine.uri(settings)).sort_by("run_id")
     assert quarantine.select(["run_id", "id", "n", VIOLATIONS_COLUMN]).to_pylist() == [
