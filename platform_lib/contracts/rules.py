@@ -137,15 +137,39 @@ class Pattern(_Rule):
     pattern: str
 
 
+RangeBound = float | str | dt.datetime | dt.date
+"""A range's bound: a number, a date or datetime, or text DuckDB casts."""
+BoundOperator = Literal[">", ">=", "<", "<="]
+"""How a value compares with a range's bound to lie within it."""
+
+
 class Range(_Rule):
     """The value lies within the given bounds (nulls pass)."""
 
     kind: Literal["range"] = "range"
     column: str
-    greater_than: float | str | dt.datetime | dt.date | None = None
-    at_least: float | str | dt.datetime | dt.date | None = None
-    less_than: float | str | dt.datetime | dt.date | None = None
-    at_most: float | str | dt.datetime | dt.date | None = None
+    greater_than: RangeBound | None = None
+    at_least: RangeBound | None = None
+    less_than: RangeBound | None = None
+    at_most: RangeBound | None = None
+
+    @property
+    def bounds(self) -> tuple[tuple[BoundOperator, RangeBound], ...]:
+        """The bounds given, each with the comparison a value within it passes: ``>``
+        (``greater_than``), ``>=`` (``at_least``), ``<`` (``less_than``), ``<=`` (``at_most``),
+        in that order.
+
+        Example:
+            >>> Range(id="r", column="n", at_least=0.0, less_than=10.0).bounds
+            (('>=', 0.0), ('<', 10.0))
+        """
+        candidates: tuple[tuple[BoundOperator, RangeBound | None], ...] = (
+            (">", self.greater_than),
+            (">=", self.at_least),
+            ("<", self.less_than),
+            ("<=", self.at_most),
+        )
+        return tuple((op, bound) for op, bound in candidates if bound is not None)
 
 
 class MetricThreshold(_Rule):

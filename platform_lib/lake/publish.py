@@ -35,7 +35,8 @@ from platform_lib.lake.partitions import PARTITION_KEY_COLUMN, PartitionWrite
 from platform_lib.lake.reader import table_exists, table_state
 from platform_lib.lake.write_scope import check_write_target
 from platform_lib.lake.writer import WriteMode, WriteResult, insert_new_rows, write_table
-from platform_lib.quality.engine import contract_arrow_schema, validate_batch
+from platform_lib.quality.contract_schema import contract_arrow_schema
+from platform_lib.quality.engine import validate_batch
 from platform_lib.quality.results import ValidationResult
 from platform_lib.quality.violations import VIOLATIONS_COLUMN
 from platform_lib.settings import MeshSettings

@@ -62,7 +62,7 @@ from platform_lib.lake.publish import (
 from platform_lib.lake.reader import table_state
 from platform_lib.lake.write_scope import check_write_target
 from platform_lib.lake.writer import WriteMode, WriteResult
-from platform_lib.quality.engine import contract_arrow_schema
+from platform_lib.quality.contract_schema import contract_arrow_schema
 from platform_lib.quality.results import ValidationResult
 from platform_lib.quality.stream import (
     DEFAULT_BATCH_ROWS,

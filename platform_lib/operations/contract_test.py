@@ -10,10 +10,11 @@ from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.rules import Severity
 from platform_lib.errors import MeshError
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists
-from platform_lib.quality.engine import validate_batch, verdicts
-from platform_lib.quality.fast_path import ROWS, count_breakers_lazy
+from platform_lib.quality.aggregate import ROWS, count_breakers_lazy
+from platform_lib.quality.engine import validate_batch
 from platform_lib.quality.results import RuleResult, ValidationResult
-from platform_lib.quality.violations import VIOLATIONS_COLUMN
+from platform_lib.quality.verdicts import verdicts
+from platform_lib.quality.violations import VIOLATIONS_COLUMN, VIOLATIONS_TYPE
 from platform_lib.settings import MeshSettings
 
 _TABLE_LEVEL = {"metric", "row_count", "sql", "quarantine_threshold", "schema"}
@@ -90,6 +91,6 @@ def _validate_published(contract: TableContract, uri: str) -> ValidationResult:
     counts = count_breakers_lazy(pl.scan_delta(uri), contract)
     if counts is not None and not any(counts[rule.id] for rule in contract.row_rules):
         rows_in = counts.pop(ROWS)
-        empty = pa.table({VIOLATIONS_COLUMN: pa.array([], pa.list_(pa.string()))})
+        empty = pa.table({VIOLATIONS_COLUMN: pa.array([], VIOLATIONS_TYPE)})
         return verdicts(contract, rows_in, open_dataset(uri), empty, {}, counts)
     return validate_batch(read_arrow(uri), contract).result

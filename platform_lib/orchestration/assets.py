@@ -31,6 +31,7 @@ from dagster_duckdb import DuckDBResource
 from platform_lib.contracts.access import ReadDecision, read_decision
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.registry import ContractRegistry, project_registry
+from platform_lib.contracts.rules import SCHEMA_RULE, THRESHOLD_RULE
 from platform_lib.conventions import DELTA_KIND, Layer, TableKey, standard_tags
 from platform_lib.errors import MeshError
 from platform_lib.lake.duckdb_inputs import mask_columns, register_input
@@ -55,7 +56,7 @@ from platform_lib.orchestration.table_spec import (
     TableLike,
     TableSpec,
 )
-from platform_lib.quality.engine import SCHEMA_RULE, THRESHOLD_RULE, validate_batch
+from platform_lib.quality.engine import validate_batch
 from platform_lib.quality.results import RuleResult
 from platform_lib.quality.stream import DEFAULT_BATCH_ROWS
 from platform_lib.settings import MeshSettings, resolve_settings

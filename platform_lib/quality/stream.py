@@ -17,8 +17,8 @@ itself (one engine, no second copy of the rules); what crosses batches is kept h
   (lookups are binary searches of the batch's sorted keys: no per-batch rebuild);
 - **table-level rules** are judged at the end from counts summed over the batches: the row
   count, the metric thresholds (counts, or shares of all rows), and the quarantine threshold;
-- **samples** of failing keys: the first 10,000 rejected rows (their key and
-  ``violated_rules``), the engine's own cap;
+- **samples** of failing keys: the first rejected rows (their key and ``violated_rules``), as
+  many as the engine looks at (:data:`~platform_lib.quality.verdicts.SAMPLE_ROWS`);
 - **SQL rules** need every row to publish: with any, the valid rows are spooled to a temporary
   Arrow file (LZ4; deleted on :meth:`StreamValidator.close`) that DuckDB queries at the end, so
   memory stays bounded by the batch (the disk holds about half the rows' Arrow size).
@@ -55,19 +55,14 @@ from platform_lib.contracts.rules import (
     SqlCheck,
     Unique,
 )
-from platform_lib.quality.engine import (
-    CheckedBatch,
-    contract_arrow_schema,
-    validate_batch,
-    verdicts,
-)
+from platform_lib.quality.contract_schema import contract_arrow_schema
+from platform_lib.quality.engine import CheckedBatch, validate_batch
 from platform_lib.quality.results import ValidationResult
+from platform_lib.quality.verdicts import SAMPLE_ROWS, verdicts
 from platform_lib.quality.violations import VIOLATIONS_COLUMN, VIOLATIONS_TYPE
 
 DEFAULT_BATCH_ROWS = 500_000
 """Rows validated at a time by :func:`rebatch` (see benchmarks/README.md, P3)."""
-SAMPLE_ROWS = 10_000
-"""Rejected rows the engine looks at for samples (``engine._samples``), kept from the start."""
 _ROW = "__mesh_stream_row"
 """The position of a row in its batch, carried through ``validate_batch`` as a lineage column."""
 _POS, _KEY, _RULE, _ORDER = "pos", "key", "rule", "order"
@@ -309,12 +304,7 @@ class StreamValidator:
         self, indexed: pa.Table, checked: CheckedBatch
     ) -> tuple[pa.Table, pa.Table]:
         """Mark the rows whose unique value an earlier batch (or ``taken``) already holds."""
-        valid = checked.valid
-        rejected = checked.rejected.set_column(
-            checked.rejected.schema.get_field_index(VIOLATIONS_COLUMN),
-            VIOLATIONS_COLUMN,
-            checked.rejected.column(VIOLATIONS_COLUMN).cast(VIOLATIONS_TYPE),
-        )
+        valid, rejected = checked.valid, checked.rejected
         if not self._groups:
             return valid, rejected
         rejected_pos = pl.Series(_POS, rejected.column(_ROW), dtype=pl.Int64)

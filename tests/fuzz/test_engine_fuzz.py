@@ -11,7 +11,7 @@ must not depend on it; a naive timestamp given for a ``timestamp_tz`` column is 
 The batch is validated
 
 - by :func:`validate_batch` (which picks the aggregate pass, the polars split or the query),
-- by the DuckDB query alone (``engine._checked_by_query``),
+- by the DuckDB query alone (``validate_with(Tier.DUCKDB_QUERY, ...)``),
 - and as a stream of random slices (:func:`validate_stream`),
 
 and each result must equal :func:`~tests.fuzz.reference_engine.reference_validate`: the valid
@@ -40,8 +40,7 @@ from hypothesis import strategies as st
 from platform_lib.contracts.compile import compile_contract
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.types import parse_column_type
-from platform_lib.quality.engine import CheckedBatch, validate_batch
-from platform_lib.quality.engine import _checked_by_query as checked_by_query
+from platform_lib.quality.engine import CheckedBatch, Tier, validate_batch, validate_with
 from platform_lib.quality.stream import validate_stream
 from platform_lib.quality.violations import VIOLATIONS_COLUMN
 from tests.fuzz.budget import fuzz_settings
@@ -402,7 +401,8 @@ def test_every_engine_path_gives_the_reference_results(data: st.DataObject) -> N
     chosen = validate_batch(batch, contract, taken=taken)
     assert_matches_reference(chosen, expected, "validate_batch")
 
-    by_query = checked_by_query(batch, contract, taken)
+    by_query = validate_with(Tier.DUCKDB_QUERY, batch, contract, taken=taken)
+    assert by_query is not None
     assert_matches_reference(by_query, expected, "query")
     assert by_query.result == chosen.result
 

@@ -9,8 +9,8 @@ import pytest
 
 from platform_lib.contracts.loader import load_contract
 from platform_lib.contracts.model import TableContract
+from platform_lib.quality.aggregate import count_breakers
 from platform_lib.quality.engine import validate_batch
-from platform_lib.quality.fast_path import count_breakers
 from platform_lib.quality.violations import VIOLATIONS_COLUMN
 from tests.conftest import contract_for, write_contract
 

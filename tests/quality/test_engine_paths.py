@@ -1,11 +1,12 @@
-"""The engine's polars split of typed batches gives exactly what its DuckDB query gives.
+"""The engine's tiers judge alike: the polars tiers give exactly what the DuckDB query gives.
 
 Generated typed batches (seeded), every rule kind over every column type, with nulls, repeats,
-values that break the rules, ``taken`` values and metric rules: the polars path (``typed_path``),
-the DuckDB query and ``validate_batch`` must return the same valid rows (same order and types),
-the same rejected rows with the same ``violated_rules``, and the same verdicts, counts and samples.
-Where polars would judge a rule differently, the polars path must decline (and
-``validate_batch`` then gives the query's answer).
+values that break the rules, ``taken`` values and metric rules: the polars split
+(``polars_split.py``), the aggregate pass (``aggregate.py``), the DuckDB query
+(``duckdb_query.py``) and ``validate_batch`` must return the same valid rows (same order and
+types), the same rejected rows with the same ``violated_rules`` (of the same Arrow type), and the
+same verdicts, counts and samples. Where polars would judge a rule differently, the polars tiers
+must decline (and ``validate_batch`` then gives the query's answer).
 """
 
 import datetime as dt
@@ -38,14 +39,11 @@ from platform_lib.contracts.rules import (
 from platform_lib.contracts.types import parse_column_type
 from platform_lib.conventions import Layer, TableKey
 from platform_lib.quality import engine
-from platform_lib.quality.engine import (
-    CheckedBatch,
-    _checked_by_query,
-    _checked_in_polars,
-    validate_batch,
-)
-from platform_lib.quality.fast_path import contract_frame, count_breakers
-from platform_lib.quality.typed_path import repeats, rust_pattern
+from platform_lib.quality.aggregate import count_breakers
+from platform_lib.quality.engine import CheckedBatch, Tier, validate_batch, validate_with
+from platform_lib.quality.polars_split import repeats
+from platform_lib.quality.stream import validate_stream
+from platform_lib.quality.violations import VIOLATIONS_COLUMN, VIOLATIONS_TYPE
 
 EPOCH = dt.date(1970, 1, 1)
 UTC_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -342,39 +340,49 @@ def exact(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def assert_same(found: CheckedBatch, expected: CheckedBatch, *, names: bool = True) -> None:
-    """Equal contents, types and verdicts; with ``names``, list fields' item names too (the
-    aggregate pass's empty ``violated_rules`` has Arrow's ``item``, the query's DuckDB's ``l``).
-    """
+def assert_same(found: CheckedBatch | None, expected: CheckedBatch) -> None:
+    """Equal contents, types (list fields' item names too) and verdicts."""
+    assert found is not None
     for part in ("valid", "rejected"):
         got, want = getattr(found, part), getattr(expected, part)
         assert got.schema.equals(want.schema), part
-        assert str(got.schema) == str(want.schema) or not names, part
+        assert str(got.schema) == str(want.schema), part
         assert exact(got).equals(exact(want)), part
     assert found.result == expected.result
 
 
+def by_query(
+    batch: pa.Table, contract: TableContract, taken: dict[str, pa.Array] | None = None
+) -> CheckedBatch:
+    """The DuckDB query's answer, which every tier must give."""
+    checked = validate_with(Tier.DUCKDB_QUERY, batch, contract, taken=taken)
+    assert checked is not None
+    return checked
+
+
 def run_paths(seed: int) -> tuple[str, CheckedBatch]:
-    """Both paths over one generated case; which path the engine took, and the query's answer."""
+    """The tiers over one generated case; the tier the engine took, and the query's answer."""
     batch, contract, taken = make_case(seed)
-    by_query = _checked_by_query(batch, contract, taken)
-    assert_same(validate_batch(batch, contract, taken=taken), by_query, names=False)
+    queried = by_query(batch, contract, taken)
+    assert_same(validate_batch(batch, contract, taken=taken), queried)
     if seed % 4 == 0:  # the valid rows again: mostly the aggregate pass, whose verdicts agree too
-        clean = by_query.valid
-        by_query_again = _checked_by_query(clean, contract, {})
-        assert_same(validate_batch(clean, contract), by_query_again, names=False)
-    frame = contract_frame(batch, contract)
-    counts = count_breakers(frame, contract, taken)
+        clean = queried.valid
+        assert_same(validate_batch(clean, contract), by_query(clean, contract))
+    counts = count_breakers(batch, contract, taken)
     if counts is None:
-        return "query", by_query
+        assert validate_with(Tier.AGGREGATE, batch, contract, taken=taken) is None
+        assert validate_with(Tier.POLARS_SPLIT, batch, contract, taken=taken) is None
+        return "query", queried
     if not any(counts[rule.id] for rule in contract.row_rules):
-        assert by_query.rejected.num_rows == 0
-        return "fast", by_query
-    in_polars = _checked_in_polars(batch, frame, contract, taken, counts)
+        assert queried.rejected.num_rows == 0
+        assert_same(validate_with(Tier.AGGREGATE, batch, contract, taken=taken), queried)
+        return "aggregate", queried
+    assert validate_with(Tier.AGGREGATE, batch, contract, taken=taken) is None
+    in_polars = validate_with(Tier.POLARS_SPLIT, batch, contract, taken=taken)
     if in_polars is None:
-        return "query", by_query
-    assert_same(in_polars, by_query)
-    return "polars", by_query
+        return "query", queried
+    assert_same(in_polars, queried)
+    return "polars", queried
 
 
 # -- tests --------------------------------------------------------------------------------------
@@ -436,12 +444,9 @@ def test_typed_batches_of_well_behaved_types_take_the_polars_split(seed: int) ->
     )
     batch = pa.table(arrays)
     taken = {"c1": pa.array([v for v in arrays["c1"].to_pylist()[:5] if v is not None], pa.int64())}
-    frame = contract_frame(batch, contract)
-    counts = count_breakers(frame, contract, taken)
-    assert counts is not None
-    in_polars = _checked_in_polars(batch, frame, contract, taken, counts)
+    in_polars = validate_with(Tier.POLARS_SPLIT, batch, contract, taken=taken)
     assert in_polars is not None
-    assert_same(in_polars, _checked_by_query(batch, contract, taken))
+    assert_same(in_polars, by_query(batch, contract, taken))
 
 
 def test_the_benchmark_table_splits_alike() -> None:
@@ -457,12 +462,29 @@ def test_the_benchmark_table_splits_alike() -> None:
 
     contract = load_contract(Path(data.__file__).parent / "contract.odcs.yaml").contract
     batch = data.make_transactions(20_000, seed=7, bad_share=0.05)
-    frame = contract_frame(batch, contract)
-    counts = count_breakers(frame, contract, {})
-    assert counts is not None
-    in_polars = _checked_in_polars(batch, frame, contract, {}, counts)
+    in_polars = validate_with(Tier.POLARS_SPLIT, batch, contract)
     assert in_polars is not None and in_polars.rejected.num_rows > 500
-    assert_same(in_polars, _checked_by_query(batch, contract, {}))
+    assert_same(in_polars, by_query(batch, contract))
+
+
+def test_every_tier_gives_violated_rules_the_one_arrow_type() -> None:
+    """Quarantines get rejected rows from every tier over time: one type, item name included."""
+    contract = one_rule_contract("int64", NotNull(id="r", column="v"))
+    typed = pa.table({"v": pa.array([1, None], pa.int64())})
+    clean = pa.table({"v": pa.array([1, 2], pa.int64())})
+    checked = {
+        "aggregate": validate_with(Tier.AGGREGATE, clean, contract),
+        "polars split": validate_with(Tier.POLARS_SPLIT, typed, contract),
+        "query": validate_with(Tier.DUCKDB_QUERY, typed, contract),
+        "query over text": validate_batch(pa.table({"v": ["1", None]}), contract),
+        "stream": validate_stream([typed.slice(0, 1), typed.slice(1)], contract, typed.schema),
+    }
+
+    for tier, result in checked.items():
+        assert result is not None, tier
+        violations = result.rejected.schema.field(VIOLATIONS_COLUMN).type
+        assert str(violations) == str(VIOLATIONS_TYPE) == "list<item: string>", tier
+        assert result.rejected.num_rows == (0 if tier == "aggregate" else 1), tier
 
 
 # -- what falls back, and why -------------------------------------------------------------------
@@ -504,7 +526,8 @@ def test_rules_polars_would_judge_differently_take_the_query(
     batch = pa.table({"v": to_arrow(values, type_name)})
 
     assert count_breakers(batch, contract) is None
-    assert_same(validate_batch(batch, contract), _checked_by_query(batch, contract, {}))
+    assert validate_with(Tier.POLARS_SPLIT, batch, contract) is None
+    assert_same(validate_batch(batch, contract), by_query(batch, contract))
 
 
 def test_taken_values_of_another_type_take_the_query() -> None:
@@ -515,43 +538,6 @@ def test_taken_values_of_another_type_take_the_query() -> None:
     assert count_breakers(batch, contract, taken) is None
     checked = validate_batch(batch, contract, taken=taken)
     assert checked.rejected.column("violated_rules").to_pylist() == [["r"], ["r"]]
-
-
-PROBES = [
-    "a\nb", "\u0663", "3", "\u00e9", "a b", "a\u00a0b", "a\vb", "a\tb", "ab\n", "K", "\u212a",
-    "_", "ab", "abab", "a-b", "tx_123", "x.", ".x", "[", "a]", "-", "^", "$", "a|b", "",
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    "pattern",
-    [
-        r"a.b", r"\d", r"\w+", r"a\sb", r"\S\s\S", r"\W", r"\D", r"[\d\s]+", r"[^\w]", r"(ab)*",
-        r"(?:ab|a-b)+", r"tx_\d{3}", r"\.x|x\.", r"\[", r"a\]", r"[-a]", r"[a-]+", r"\^|\$",
-        r"a\|b", r"^ab$", r"a??b", r"(a|)b?", r"[\t\v ]", r"\t|\v|\n", r"[a-c\-]+", r"",
-    ],
-)  # fmt: skip
-def test_translated_patterns_match_what_re2_matches(pattern: str) -> None:
-    translated = rust_pattern(pattern)
-    assert translated is not None
-    table = pa.table({"v": PROBES})
-    with duckdb.connect() as connection:
-        connection.register("t", table)
-        rows = connection.execute("SELECT regexp_full_match(v, ?) FROM t", [pattern]).fetchall()
-    by_re2 = [row[0] for row in rows]
-    by_rust = pl.Series(PROBES).str.contains(f"^(?:{translated})$").to_list()
-    assert by_rust == by_re2
-
-
-@pytest.mark.parametrize(
-    "pattern",
-    [
-        r"(?i)a", r"\bA", r"\pL", r"[[:alpha:]]", r"a{1001}", r"[a&&b]", r"\<a", r"a**", r"a{,3}",
-        r"(?P<n>a)", r"\x41", r"\Qa\E", r"a\z", r"\1", r"(a", r"a)", r"[]a]", r"a{2}{3}", r"x{",
-    ],
-)  # fmt: skip
-def test_patterns_outside_the_common_subset_are_not_translated(pattern: str) -> None:
-    assert rust_pattern(pattern) is None
 
 
 @pytest.mark.parametrize("type_name", TYPES)
@@ -569,12 +555,9 @@ def test_valid_rows_copied_a_column_per_thread_are_the_same(
     seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Large batches filter their valid rows a column per thread; force it on small ones."""
-    monkeypatch.setattr(engine, "_THREADED_ROWS", 0)
+    monkeypatch.setattr(engine, "THREADED_ROWS", 0)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
     batch, contract, taken = make_case(seed)
-    frame = contract_frame(batch, contract)
-    counts = count_breakers(frame, contract, taken)
-    assert counts is not None
-    in_polars = _checked_in_polars(batch, frame, contract, taken, counts)
+    in_polars = validate_with(Tier.POLARS_SPLIT, batch, contract, taken=taken)
     assert in_polars is not None
-    assert_same(in_polars, _checked_by_query(batch, contract, taken))
+    assert_same(in_polars, by_query(batch, contract, taken))

@@ -1,23 +1,64 @@
-"""The common case first: a typed batch where no row breaks a rule costs one aggregate pass.
+"""Tier one: a typed batch in which no row breaks a rule, settled by one polars aggregate pass.
 
 When every column already has its contract type, one polars ``select`` counts, per rule, the rows
-that break it (and the rows each table-level metric counts). If no row breaks a row-level rule,
-that pass is the whole validation: the batch is published as it is. A typed batch with breakers
-is split in polars (``typed_path.py``, with the same rules as masks); one that needs casting, or
-a rule polars would judge differently, takes the engine's DuckDB query.
+that break it (and the rows each table-level metric counts), with the masks of ``polars_rules.py``.
+If no row breaks a row-level rule, that pass is the whole validation (:func:`clean_split`): the
+batch is published as it is. A typed batch with breakers is split by the next tier
+(``polars_split.py``, from the same pass's counts); one that needs casting, or has a rule polars
+would judge differently, by the DuckDB query (``duckdb_query.py``).
 """
 
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
 
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.rules import MetricThreshold, RowRule, Unique
-from platform_lib.quality.typed_path import metric_mask, polars_type, rule_mask
+from platform_lib.quality.polars_rules import metric_mask, polars_type, rule_mask
+from platform_lib.quality.split import BatchSplit
+from platform_lib.quality.violations import VIOLATIONS_TYPE
 
 ROWS = "__mesh_rows"
 """The key of the row count in :func:`count_breakers_lazy`'s answer."""
+
+
+@dataclass(frozen=True)
+class AggregatePass:
+    """A typed batch's one aggregate pass: its contract columns in polars, and what they break."""
+
+    frame: pl.DataFrame
+    """The batch's contract columns (:func:`contract_frame`)."""
+    counts: dict[str, int]
+    """Rows breaking each row-level rule and counted by each metric (:func:`count_breakers`)."""
+
+
+def aggregate_pass(
+    batch: pa.Table, contract: TableContract, taken: Mapping[str, pa.Array]
+) -> AggregatePass | None:
+    """The one aggregate pass over ``batch`` (which has the contract's columns), or None when
+    the polars tiers cannot judge it (see :func:`count_breakers`)."""
+    frame = contract_frame(batch, contract)
+    counts = count_breakers(frame, contract, taken)
+    return None if counts is None else AggregatePass(frame=frame, counts=counts)
+
+
+def clean_split(
+    batch: pa.Table, contract: TableContract, counted: AggregatePass
+) -> BatchSplit | None:
+    """Every row of ``batch`` valid, as its aggregate pass found; None when a row breaks a
+    row-level rule (the polars split or the query must find which)."""
+    if any(counted.counts[rule.id] for rule in contract.row_rules):
+        return None
+    return BatchSplit(
+        typed=batch.select(list(contract.column_names)),
+        is_valid=None,
+        violations=pa.array([], VIOLATIONS_TYPE),
+        breakers=Counter(),
+        metric_hits=Counter(counted.counts),
+    )
 
 
 def count_breakers(
@@ -31,10 +72,10 @@ def count_breakers(
     values share a hash (then larger), so zero is always exact. ``taken`` holds, per unique
     column, values published outside the batch; a row repeating one counts as breaking the
     unique rule (a row may then be counted twice). Metric counts are exact.
-    Returns None when the fast path does not apply: a column needs casting, or polars would
-    judge a rule differently from the engine's query (see :mod:`~platform_lib.quality.typed_path`:
-    e.g. a date bound given as text, a float compared as text, a pattern outside the subset RE2
-    and Rust's regex read alike).
+    Returns None when the polars tiers do not apply: a column needs casting, or polars would
+    judge a rule differently from the engine's query (see
+    :mod:`~platform_lib.quality.polars_rules`: e.g. a date bound given as text, a float compared
+    as text, a pattern outside the subset RE2 and Rust's regex read alike).
 
     Args:
         batch: The rows, or :func:`contract_frame` of them.
