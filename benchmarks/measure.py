@@ -5,11 +5,12 @@ Two kinds of case:
 
 - a Python call, measured by ``time_calls`` inside ``in_fresh_process``: one untimed warm-up
   call, then ``repeat`` timed calls, a ``gc.collect()`` before each;
-- a command, one fresh process a run (``run_process``), timed by the parent, its peak RSS from
-  ``os.wait4``; ``command_timings`` sums up a case's runs, warm-up included.
+- a command, one fresh process a run (``run_process``), timed by the parent, its own CPU time
+  and peak RSS from ``os.wait4``; ``command_timings`` sums up a case's runs, warm-up included.
 
-Each run is a ``Sample``: its wall time, the CPU time it cost (this process's and the child
-processes it waited for), and the CPU time every other process on the machine used meanwhile.
+Each run is a ``Sample``: its wall time, the CPU time it cost (a call: this process's and the
+child processes it waited for; a command: its process's own), and the CPU time every other
+process on the machine used meanwhile.
 When the timed runs saw others use more than ``NOISY_SHARE`` of the machine, the case's figures
 are ``noisy``. ``Timings`` gathers a case's runs: the median, min and max of their wall and CPU
 times, and the peak RSS.
@@ -25,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
@@ -66,7 +67,8 @@ command)."""
 
 def peak_rss_mib(of: PeakOf = "self") -> float:
     """Peak resident memory so far (``ru_maxrss``, KiB on Linux) of this process or of the
-    largest child process it has waited for, in MiB."""
+    largest child process it has waited for (at least this process's RSS when the child
+    started: see ``run_process``), in MiB."""
     who = resource.RUSAGE_SELF if of == "self" else resource.RUSAGE_CHILDREN
     return resource.getrusage(who).ru_maxrss / 1024
 
@@ -80,7 +82,7 @@ class Sample:
 
     seconds: float
     cpu_seconds: float
-    """CPU time of this process (every thread) and of the child processes it waited for."""
+    """CPU time of the run: every thread of the process, and the child processes it waited for."""
     other_cpu_seconds: float
     """CPU time every other process on the machine used meanwhile: near 0 on a quiet machine."""
 
@@ -241,7 +243,12 @@ class ProcessRun:
 
 
 def run_process(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessRun:
-    """Run ``command`` in a fresh process in ``cwd``; ``os.wait4`` gives its own peak RSS."""
+    """Run ``command`` in a fresh process in ``cwd``; ``os.wait4`` gives its own CPU time and
+    peak RSS.
+
+    Linux starts a child's peak RSS from its parent's resident memory when it execs: the peak
+    reads at least this process's RSS.
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         watch = Stopwatch()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
@@ -251,7 +258,7 @@ def run_process(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) ->
             process.kill()
             process.wait()
             raise
-        sample = watch.stop()
+        sample = replace(watch.stop(), cpu_seconds=usage.ru_utime + usage.ru_stime)
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
