@@ -5,8 +5,14 @@ Two kinds of case:
 
 - a Python call, measured by ``time_calls`` inside ``in_fresh_process``: one untimed warm-up
   call, then ``repeat`` timed calls, a ``gc.collect()`` before each;
-- a command, one fresh process a run (``run_process``), timed by the parent, its own CPU time
-  and peak RSS from ``os.wait4``; ``command_timings`` sums up a case's runs, warm-up included.
+- a command, one fresh process a run (``run_process``), its wall time, own CPU time and peak RSS
+  from ``os.wait4``; ``command_timings`` sums up a case's runs, warm-up included.
+
+Neither process is started by the benchmark's own process: Linux starts a process's peak RSS
+(``ru_maxrss``) from the peak of the process it was forked from when it execs, and a benchmark
+process that generated a 10M-row table has a peak of gigabytes. A Python call runs in a worker
+forked by a forkserver (a fresh interpreter that imports nothing), a command is started by a
+small launcher interpreter (``LAUNCHER``): their peaks start from a few MiB.
 
 Each run is a ``Sample``: its wall time, the CPU time it cost (a call: this process's and the
 child processes it waited for; a command: its process's own), and the CPU time every other
@@ -22,11 +28,12 @@ import os
 import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
@@ -67,8 +74,8 @@ command)."""
 
 def peak_rss_mib(of: PeakOf = "self") -> float:
     """Peak resident memory so far (``ru_maxrss``, KiB on Linux) of this process or of the
-    largest child process it has waited for (at least this process's RSS when the child
-    started: see ``run_process``), in MiB."""
+    largest child process it has waited for (at least this process's peak when the child
+    started), in MiB."""
     who = resource.RUSAGE_SELF if of == "self" else resource.RUSAGE_CHILDREN
     return resource.getrusage(who).ru_maxrss / 1024
 
@@ -207,12 +214,15 @@ def _stdout_to_devnull() -> None:
 
 
 def in_fresh_process(function: Callable[..., Value], *args: object) -> Value:
-    """``function(*args)`` in a freshly spawned Python process (stdout to /dev/null); its result.
+    """``function(*args)`` in a fresh Python process (stdout to /dev/null); its result.
 
-    ``function`` and its arguments and result must pickle: a module-level function of a
-    benchmark script, plain values.
+    The process is forked by a forkserver that preloads nothing, so its peak RSS starts from the
+    forkserver's few MiB, not from this process's peak; it imports the benchmark's modules
+    itself, as a spawned process would. ``function`` and its arguments and result must pickle: a
+    module-level function of a benchmark script, plain values.
     """
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([])
     with ProcessPoolExecutor(
         max_workers=1, mp_context=context, initializer=_stdout_to_devnull
     ) as pool:
@@ -242,33 +252,64 @@ class ProcessRun:
     stderr: str
 
 
-def run_process(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessRun:
-    """Run ``command`` in a fresh process in ``cwd``; ``os.wait4`` gives its own CPU time and
-    peak RSS.
+LAUNCHER = """
+import os, sys, time
+report, command = int(sys.argv[1]), sys.argv[2:]
+os.set_inheritable(report, False)
+start = time.perf_counter()
+pid = os.posix_spawnp(command[0], command, os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+cpu = usage.ru_utime + usage.ru_stime
+code = os.waitstatus_to_exitcode(status)
+os.write(report, f"{seconds!r} {cpu!r} {usage.ru_maxrss} {code}".encode())
+"""
+"""Runs ``argv[2:]`` and writes its wall time, CPU time, peak RSS (KiB) and exit code to the file
+descriptor ``argv[1]``. As ``python -I -S`` it holds a few MiB, the floor of the command's peak."""
 
-    Linux starts a child's peak RSS from its parent's resident memory when it execs: the peak
-    reads at least this process's RSS.
-    """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+
+def run_process(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessRun:
+    """Run ``command`` in a fresh process in ``cwd`` (through ``LAUNCHER``): its wall time, and
+    its own CPU time and peak RSS from ``os.wait4``."""
+    report_fd, write_fd = os.pipe()
+    launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(write_fd), *command]
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        os.fdopen(report_fd, "rb") as report,
+    ):
         watch = Stopwatch()
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
         try:
-            _, status, usage = os.wait4(process.pid, 0)
+            process = subprocess.Popen(
+                launcher, cwd=cwd, env=env, stdout=out, stderr=err, pass_fds=(write_fd,)
+            )
+        finally:
+            os.close(write_fd)
+        try:
+            process.wait()
         except BaseException:  # e.g. Ctrl-C: leave no orphan behind
             process.kill()
             process.wait()
             raise
-        sample = replace(watch.stop(), cpu_seconds=usage.ru_utime + usage.ru_stime)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        load = watch.stop()
+        said = report.read().split()
         out.seek(0)
         err.seek(0)
-        return ProcessRun(
-            sample=sample,
-            rss_peak_mib=usage.ru_maxrss / 1024,
-            returncode=process.returncode,
-            stdout=out.read().decode(errors="replace"),
-            stderr=err.read().decode(errors="replace"),
-        )
+        stdout, stderr = (f.read().decode(errors="replace") for f in (out, err))
+    if process.returncode != 0 or len(said) != 4:
+        raise RuntimeError(f"could not run {command[0]} (exit {process.returncode}): {stderr}")
+    seconds, cpu_seconds, peak_kib, returncode = said
+    return ProcessRun(
+        sample=Sample(
+            seconds=float(seconds),
+            cpu_seconds=float(cpu_seconds),
+            other_cpu_seconds=load.other_cpu_seconds,
+        ),
+        rss_peak_mib=int(peak_kib) / 1024,
+        returncode=int(returncode),
+        stdout=stdout,
+        stderr=stderr,
+    )
 
 
 def command_timings(warm_up: ProcessRun, timed: list[ProcessRun]) -> Timings:
