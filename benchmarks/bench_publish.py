@@ -484,9 +484,8 @@ def sweep(sizes: list[int], repeat: int = 3, *, seed: int = data.DEFAULT_SEED) -
 def cli() -> None:
     """Parse the command line and run the benchmark (or the threshold sweep)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the table")
+    data.add_table_arguments(parser, rows=10_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per case")
-    parser.add_argument("--seed", type=int, default=data.DEFAULT_SEED)
     parser.add_argument(
         "--sweep",
         help="instead: publish vs publish_stream at these sizes, e.g. 300000,1000000,3000000",

@@ -32,6 +32,7 @@ import datetime as dt
 import gc
 import importlib.metadata
 import json
+import os
 import pstats
 import shutil
 import subprocess
@@ -50,7 +51,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import report
 import yaml
-from measure import Summary, Timings, in_fresh_process, time_calls
+from measure import Summary, Timings, in_fresh_process, run_process, time_calls
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -558,16 +559,12 @@ def _datacontract_startup() -> tuple[str | None, float]:
     """``datacontract --version``: what it prints (None if it does not run) and its wall time."""
     if not DATACONTRACT_EXE.exists():
         return None, 0.0
-    start = time.perf_counter()
     try:
-        done = subprocess.run(
-            [str(DATACONTRACT_EXE), "--version"], capture_output=True, text=True, timeout=120
-        )
-    except (OSError, subprocess.SubprocessError):
+        done = run_process([str(DATACONTRACT_EXE), "--version"], cwd=Path.cwd(), env=os.environ)
+    except RuntimeError:  # it does not start
         return None, 0.0
-    seconds = time.perf_counter() - start
     lines = done.stdout.strip().splitlines()
-    return (lines[-1] if done.returncode == 0 and lines else None), seconds
+    return (lines[-1] if done.returncode == 0 and lines else None), done.sample.seconds
 
 
 def datacontract_cli(*, build: bool) -> tuple[dict[str, Any] | None, str]:
@@ -895,9 +892,8 @@ def main(
 def cli() -> None:
     """Parse the command line and run the benchmark (or profile the engine once)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the table")
+    data.add_table_arguments(parser, rows=10_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per case")
-    parser.add_argument("--seed", type=int, default=data.DEFAULT_SEED)
     parser.add_argument(
         "--build-venv",
         action=argparse.BooleanOptionalAction,
