@@ -4,7 +4,7 @@ Both run on the generated table with ~1% bad rows (``data.py --bad-share 0.01``)
 ``contract.odcs.yaml`` (26 rules, an SQL rule among them, quarantine threshold 5%). Every case
 runs in its own freshly spawned process (``measure.time_calls``): one untimed warm-up run, then
 the median of ``--repeat`` timed runs, each publishing into a fresh lake folder; the process's
-peak RSS (``ru_maxrss``, warm-up included) and its RSS once its input is ready are recorded.
+peak RSS (``VmHWM``, warm-up included) and its RSS once its input is ready are recorded.
 
 P2, the rows already in memory as one Arrow table (read before the clock starts):
 

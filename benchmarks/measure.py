@@ -8,11 +8,10 @@ Two kinds of case:
 - a command, one fresh process a run (``run_process``), its wall time, own CPU time and peak RSS
   from ``os.wait4``; ``command_timings`` sums up a case's runs, warm-up included.
 
-Neither process is started by the benchmark's own process: Linux starts a process's peak RSS
-(``ru_maxrss``) from the peak of the process it was forked from when it execs, and a benchmark
-process that generated a 10M-row table has a peak of gigabytes. A Python call runs in a worker
-forked by a forkserver (a fresh interpreter that imports nothing), a command is started by a
-small launcher interpreter (``LAUNCHER``): their peaks start from a few MiB.
+Linux starts a process's ``ru_maxrss`` from the peak RSS of the process it was forked from when
+it execs, and a benchmark process that generated a 10M-row table has a peak of gigabytes. So a
+Python call's peak is its process's ``VmHWM`` (the peak of its own memory since the exec), and a
+command is started by a small launcher interpreter (``LAUNCHER``), whose peak is a few MiB.
 
 Each run is a ``Sample``: its wall time, the CPU time it cost (a call: this process's and the
 child processes it waited for; a command: its process's own), and the CPU time every other
@@ -59,12 +58,17 @@ def own_cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def rss_mib() -> float:
-    """This process's resident memory now (``VmRSS`` of ``/proc/self/status``), in MiB."""
+def _status_mib(key: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of ``/proc/self/status``, in MiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(key + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def rss_mib() -> float:
+    """This process's resident memory now, in MiB."""
+    return _status_mib("VmRSS")
 
 
 PeakOf = Literal["self", "children"]
@@ -73,11 +77,12 @@ command)."""
 
 
 def peak_rss_mib(of: PeakOf = "self") -> float:
-    """Peak resident memory so far (``ru_maxrss``, KiB on Linux) of this process or of the
-    largest child process it has waited for (at least this process's peak when the child
-    started), in MiB."""
-    who = resource.RUSAGE_SELF if of == "self" else resource.RUSAGE_CHILDREN
-    return resource.getrusage(who).ru_maxrss / 1024
+    """Peak resident memory so far, in MiB: of this process's own memory since its exec
+    (``VmHWM``), or of the largest child process it has waited for (``ru_maxrss``, KiB on
+    Linux: at least this process's peak when the child started)."""
+    if of == "self":
+        return _status_mib("VmHWM")
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 # -- one run and a case's runs -------------------------------------------------------------------
@@ -214,15 +219,12 @@ def _stdout_to_devnull() -> None:
 
 
 def in_fresh_process(function: Callable[..., Value], *args: object) -> Value:
-    """``function(*args)`` in a fresh Python process (stdout to /dev/null); its result.
+    """``function(*args)`` in a freshly spawned Python process (stdout to /dev/null); its result.
 
-    The process is forked by a forkserver that preloads nothing, so its peak RSS starts from the
-    forkserver's few MiB, not from this process's peak; it imports the benchmark's modules
-    itself, as a spawned process would. ``function`` and its arguments and result must pickle: a
-    module-level function of a benchmark script, plain values.
+    ``function`` and its arguments and result must pickle: a module-level function of a
+    benchmark script, plain values.
     """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([])
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         max_workers=1, mp_context=context, initializer=_stdout_to_devnull
     ) as pool:
@@ -265,7 +267,8 @@ code = os.waitstatus_to_exitcode(status)
 os.write(report, f"{seconds!r} {cpu!r} {usage.ru_maxrss} {code}".encode())
 """
 """Runs ``argv[2:]`` and writes its wall time, CPU time, peak RSS (KiB) and exit code to the file
-descriptor ``argv[1]``. As ``python -I -S`` it holds a few MiB, the floor of the command's peak."""
+descriptor ``argv[1]``. As ``python -I -S`` it holds a few MiB, the floor of the command's peak
+(the benchmark's process would lend it its own)."""
 
 
 def run_process(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessRun:
