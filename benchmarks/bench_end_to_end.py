@@ -3,7 +3,7 @@
 Cases, each run a fresh process in the project root with a fresh temporary lake
 (``MESH_LAKE_ROOT``) and Dagster instance (``DAGSTER_HOME``, SQLite, telemetry off), reading the
 project's landing files (``data/landing``); one untimed warm-up run of each, then ``--repeat``
-timed runs of each, the two cases alternating; wall time seen by the parent, CPU time and peak
+timed runs of each, the two cases alternating; wall time, CPU time and peak
 RSS from ``os.wait4`` (``measure.run_process``):
 
 - ``mesh``: ``mesh materialize --all``: the project's three domains and seven contracts, every

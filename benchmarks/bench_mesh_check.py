@@ -11,7 +11,7 @@ own domain.
 
 Cases, each command run in a fresh process (cwd and ``PYTHONPATH`` = the project,
 ``MESH_LAKE_ROOT`` a temporary folder), one untimed warm-up run (page cache, ``.pyc`` files) and
-the median of ``--repeat`` timed runs, wall time seen by the parent (``measure.run_process``):
+the median of ``--repeat`` timed runs of its wall time (``measure.run_process``):
 
 - ``import``: ``python -c "import genmesh.d00.definitions, ..."``, what building every location
   costs: the imports, every contract loaded once (by ``domain_definitions``, through the project's
