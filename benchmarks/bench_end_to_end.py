@@ -3,8 +3,8 @@
 Cases, each run a fresh process in the project root with a fresh temporary lake
 (``MESH_LAKE_ROOT``) and Dagster instance (``DAGSTER_HOME``, SQLite, telemetry off), reading the
 project's landing files (``data/landing``); one untimed warm-up run of each, then ``--repeat``
-timed runs of each, the two cases alternating; wall time seen by the parent, CPU time and peak
-RSS from ``os.wait4``:
+timed runs of each, the two cases alternating; wall time, CPU time and peak
+RSS from ``os.wait4`` (``measure.run_process``):
 
 - ``mesh``: ``mesh materialize --all``: the project's three domains and seven contracts, every
   table validated against its contract, quarantines written, one asset check per rule, in
@@ -27,13 +27,9 @@ Run: ``python benchmarks/bench_end_to_end.py --repeat 3`` (see ``run.py``).
 """
 
 import argparse
-import datetime as dt
 import importlib.util
-import json
-import os
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -42,9 +38,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench_mesh_check import Measurement, Run, profile_summary, run_once
-from bench_validation import NOISY_SHARE, _busy_cpu_seconds, code_version, machine_info
+import report
 from deltalake import DeltaTable
+from measure import (
+    MeasuredCommand,
+    ProcessRun,
+    command_environment,
+    command_timings,
+    run_process,
+)
+from profiles import Phase, cli_imports_phase, print_profile, profile_mesh_command
 from rich.console import Console
 from rich.table import Table
 
@@ -58,8 +61,6 @@ TARGET_RATIO = 1.5
 """The issue's target: the demo mesh end to end within 1.5 x the same assets in plain Dagster."""
 QUARANTINE_SUFFIX = "__quarantine"
 RAW_TABLE = "payments/raw/transactions"
-PROFILE_TOP = 30
-OUT = RESULTS / "end-to-end.json"
 
 
 def case_commands() -> dict[str, tuple[list[str], str]]:
@@ -71,19 +72,15 @@ def case_commands() -> dict[str, tuple[list[str], str]]:
 
 
 def environment(scratch: Path) -> dict[str, str]:
-    """A fresh lake and Dagster instance under ``scratch``; the project's landing files.
-
-    Without ``PYTHONDONTWRITEBYTECODE``, so the warm-up run writes the ``.pyc`` files.
-    """
-    env = {
-        **os.environ,
-        "MESH_LAKE_ROOT": str(scratch / "lake"),
-        "MESH_LANDING_ROOT": str(PROJECT / "data" / "landing"),
-        "DAGSTER_HOME": str(scratch / "dagster_home"),
-        "PYTHONWARNINGS": "ignore",
-    }
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
+    """A fresh lake and Dagster instance under ``scratch``; the project's landing files
+    (``measure.command_environment``)."""
+    return command_environment(
+        {
+            "MESH_LAKE_ROOT": str(scratch / "lake"),
+            "MESH_LANDING_ROOT": str(PROJECT / "data" / "landing"),
+            "DAGSTER_HOME": str(scratch / "dagster_home"),
+        }
+    )
 
 
 # -- what a run left behind ----------------------------------------------------------------------
@@ -149,22 +146,20 @@ def compare_tables(mesh_lake: Path, plain_lake: Path, plain: ModuleType) -> list
 # -- measuring -----------------------------------------------------------------------------------
 
 
-def run_case(command: list[str]) -> tuple[Run, float, dict[str, Any]]:
-    """One run in a fresh scratch folder: the run, other processes' CPU time meanwhile, and what
-    it left (table rows, Dagster runs and events); the scratch folder is kept in the last."""
+def run_case(command: list[str]) -> tuple[ProcessRun, dict[str, Any]]:
+    """One run in a fresh scratch folder, and what it left (table rows, Dagster runs and
+    events); the scratch folder is kept in the latter."""
     scratch = Path(tempfile.mkdtemp(prefix="mesh-bench-e2e-"))
-    busy = _busy_cpu_seconds()
-    run = run_once(command, PROJECT, environment(scratch))
-    other = max(_busy_cpu_seconds() - busy - run.cpu_seconds, 0.0)
+    run = run_process(command, cwd=PROJECT, env=environment(scratch))
     left = {
         "scratch": scratch,
         "rows": lake_rows(scratch / "lake") if (scratch / "lake").exists() else {},
         **dagster_events(scratch / "dagster_home"),
     }
-    return run, other, left
+    return run, left
 
 
-def measure(repeat: int, console: Console) -> tuple[dict[str, Measurement], dict[str, Any]]:
+def measure(repeat: int, console: Console) -> tuple[dict[str, MeasuredCommand], dict[str, Any]]:
     """A warm-up run of each case, then ``repeat`` timed runs of each, alternating (``repeat`` 0:
     the warm-up runs alone are reported, a smoke run).
 
@@ -172,38 +167,32 @@ def measure(repeat: int, console: Console) -> tuple[dict[str, Measurement], dict
     for the table comparison; the caller deletes it).
     """
     commands = case_commands()
+    warm_up: dict[str, ProcessRun] = {}
     warm: dict[str, Any] = {}
-    runs: dict[str, list[Run]] = {case: [] for case in commands}
     for case, (command, _) in commands.items():
-        run, _, left = run_case(command)
+        run, left = run_case(command)
         if run.returncode != 0:
             raise RuntimeError(f"{case} failed (exit {run.returncode}): {run.stderr[-2000:]}")
-        warm[case] = left
-        if repeat == 0:  # a smoke run: the warm-up is the only run, and it is reported
-            runs[case].append(run)
-    other: dict[str, float] = dict.fromkeys(commands, 0.0)
+        warm_up[case], warm[case] = run, left
+    timed: dict[str, list[ProcessRun]] = {case: [] for case in commands}
     same_rows: dict[str, bool] = dict.fromkeys(commands, True)
     for index in range(repeat):
         for case, (command, _) in commands.items():
-            run, busy, left = run_case(command)
+            run, left = run_case(command)
             shutil.rmtree(left["scratch"], ignore_errors=True)
-            runs[case].append(run)
-            other[case] += busy
+            timed[case].append(run)
             same_rows[case] = same_rows[case] and left["rows"] == warm[case]["rows"]
             console.print(
-                f"  run {index + 1}/{repeat} {case}: {run.seconds:.2f} s (exit {run.returncode})",
+                f"  run {index + 1}/{repeat} {case}: {report.seconds_text(run.sample.seconds)} "
+                f"(exit {run.returncode})",
                 highlight=False,
             )
     measured = {}
     for case, (command, _) in commands.items():
-        ok = all(r.returncode == 0 for r in runs[case]) and same_rows[case]
-        measured[case] = Measurement(
-            case=case,
+        ok = all(r.returncode == 0 for r in timed[case]) and same_rows[case]
+        measured[case] = MeasuredCommand(
             command=command,
-            seconds=[r.seconds for r in runs[case]],
-            cpu_seconds=[r.cpu_seconds for r in runs[case]],
-            rss_peak_mib=max(r.rss_peak_mib for r in runs[case]),
-            other_cpu_seconds=other[case],
+            timings=command_timings(warm_up[case], timed[case]),
             verified=ok,
             detail=f"{len(warm[case]['rows'])} Delta tables, "
             f"{warm[case]['runs']} Dagster run(s), {warm[case]['events']} events recorded"
@@ -214,34 +203,8 @@ def measure(repeat: int, console: Console) -> tuple[dict[str, Measurement], dict
 
 # -- profiling -----------------------------------------------------------------------------------
 
-PROFILE_DRIVER = """
-import cProfile
-import sys
-import warnings
-
-
-def load_cli():
-    from platform_lib.cli.app import build_app
-
-    return build_app("materialize")
-
-
-warnings.filterwarnings("ignore")
-profiler = cProfile.Profile()
-sys.argv = ["mesh", "materialize", "--all"]
-profiler.enable()
-try:
-    load_cli()()
-except SystemExit:
-    pass
-finally:
-    profiler.disable()
-    profiler.dump_stats({out!r})
-"""
-"""``mesh materialize --all`` under cProfile, the CLI's imports included (``load_cli``)."""
-
-PHASES: list[tuple[str, str, str]] = [
-    ("import the CLI (platform_lib, Dagster, ...)", "<string>", "load_cli"),
+PHASES: list[Phase] = [
+    cli_imports_phase("import the CLI (platform_lib, Dagster, ...)"),
     ("materialize (the command, after its imports)", "*/cli/materialize.py", "materialize"),
     (
         "  load_mesh (import every domain, its contracts)",
@@ -276,14 +239,11 @@ PHASES: list[tuple[str, str, str]] = [
 
 def profile_mesh(out: Path) -> Path:
     """Run ``mesh materialize --all`` once under cProfile in a fresh lake; return the stats."""
-    out.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="mesh-bench-e2e-") as scratch:
-        done = run_once(
-            [sys.executable, "-c", PROFILE_DRIVER.format(out=str(out))],
-            PROJECT,
-            environment(Path(scratch)),
+        done = profile_mesh_command(
+            ["materialize", "--all"], out, cwd=PROJECT, env=environment(Path(scratch))
         )
-    if done.returncode != 0 or not out.exists():
+    if done.returncode != 0:
         raise RuntimeError(f"profiling mesh materialize failed: {done.stderr[-2000:]}")
     return out
 
@@ -291,30 +251,28 @@ def profile_mesh(out: Path) -> Path:
 # -- reporting -----------------------------------------------------------------------------------
 
 
-def _fmt(seconds: float) -> str:
-    return f"{seconds:.2f} s"
-
-
-def timing_table(measured: dict[str, Measurement], labels: dict[str, str]) -> Table:
-    """Medians of both cases and the ratio against the plain reference."""
-    reference = measured[REFERENCE]
-    table = Table(title="the demo mesh end to end (medians)")
-    for column in ("case", "median", "min", "max", f"x {REFERENCE}", "CPU", "x CPU", "peak RSS"):
-        table.add_column(column, justify="left" if column == "case" else "right")
-    reference_cpu = statistics.median(reference.cpu_seconds)
-    for case, m in measured.items():
-        cpu = statistics.median(m.cpu_seconds)
-        table.add_row(
+def timing_table(measured: dict[str, MeasuredCommand], labels: dict[str, str]) -> Table:
+    """Medians of both cases and the ratio against the plain reference, wall and CPU."""
+    reference = measured[REFERENCE].timings
+    rows = [
+        report.Row(
             labels[case],
-            _fmt(m.median),
-            _fmt(min(m.seconds)),
-            _fmt(max(m.seconds)),
-            f"{m.median / reference.median:.2f}",
-            _fmt(cpu),
-            f"{cpu / reference_cpu:.2f}",
-            f"{m.rss_peak_mib:,.0f} MiB",
+            m.timings.wall,
+            (
+                report.seconds_text(m.timings.cpu.median),
+                f"{m.timings.cpu.ratio_to(reference.cpu):.2f}",
+                report.mib_text(m.timings.rss_peak_mib),
+            ),
         )
-    return table
+        for case, m in measured.items()
+    ]
+    return report.timing_table(
+        "the demo mesh end to end (medians)",
+        rows,
+        reference=REFERENCE,
+        reference_wall=reference.wall,
+        columns=("CPU", "x CPU", "peak RSS"),
+    )
 
 
 def rows_table(rows: list[dict[str, Any]]) -> Table:
@@ -332,7 +290,7 @@ def rows_table(rows: list[dict[str, Any]]) -> Table:
             f"{row['plain_over_our_inputs']:,}"
             if row["plain_over_our_inputs"] is not None
             else "-",
-            "yes" if row["same"] else "[bold red]NO[/]",
+            report.yes_no(row["same"]),
         )
     return table
 
@@ -348,7 +306,7 @@ def main(repeat: int = 3, *, profile: bool | None = None) -> Path:
     Returns:
         The JSON results file, ``benchmarks/results/end-to-end.json``.
     """
-    console = Console(width=max(Console().width, 112))
+    console = report.wide_console()
     started = time.perf_counter()
     labels = {case: label for case, (_, label) in case_commands().items()}
     console.print(
@@ -367,10 +325,8 @@ def main(repeat: int = 3, *, profile: bool | None = None) -> Path:
             shutil.rmtree(left["scratch"], ignore_errors=True)
     tables_same = all(row["same"] for row in rows)
     measured["mesh"].verified = measured["mesh"].verified and tables_same
-    ratio = measured["mesh"].median / measured[REFERENCE].median
-    cpu_ratio = statistics.median(measured["mesh"].cpu_seconds) / statistics.median(
-        measured[REFERENCE].cpu_seconds
-    )
+    ours, plain = measured["mesh"].timings, measured[REFERENCE].timings
+    ratio = ours.wall.ratio_to(plain.wall)
     met = ratio <= TARGET_RATIO
 
     console.print(timing_table(measured, labels))
@@ -382,64 +338,47 @@ def main(repeat: int = 3, *, profile: bool | None = None) -> Path:
         highlight=False,
     )
     for case, m in measured.items():
-        style = "" if m.verified else "[bold red]FAILED[/] "
-        console.print(f"{style}{case}: {m.detail}", highlight=False)
-        if m.other_cpu_seconds > NOISY_SHARE * sum(m.seconds) * (os.cpu_count() or 1):
-            console.print(
-                f"[yellow]noisy[/]: other processes used {m.other_cpu_seconds:.1f} CPU s "
-                f"during the {sum(m.seconds):.1f} s of {case}"
-            )
+        report.print_command_outcome(console, case, m)
     console.print(
         f"target: mesh materialize <= {TARGET_RATIO:.1f} x plain Dagster: "
-        f"{'[green]met[/]' if met else '[bold red]missed[/]'}, {ratio:.2f} x "
-        f"({_fmt(measured['mesh'].median)} against {_fmt(measured[REFERENCE].median)}; "
-        f"CPU time {cpu_ratio:.2f} x)",
+        f"{report.verdict(met)}, {report.against(ours, plain)}",
         highlight=False,
     )
     profiled: dict[str, Any] | None = None
     if profile or (profile is None and not met):
-        profiled = profile_summary(
+        profiled = print_profile(
             profile_mesh(RESULTS / "end-to-end.prof"),
             console,
-            PROFILE_TOP,
             what="mesh materialize --all",
             phases=PHASES,
         )
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(
-        json.dumps(
-            {
-                "benchmark": "P6 end to end",
-                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "repeat": repeat,
-                "reference": REFERENCE,
-                "target_ratio": TARGET_RATIO,
-                "ratio": ratio,
-                "cpu_ratio": cpu_ratio,
-                "target_met": met,
-                "machine": machine_info(),
-                "code": code_version(),
-                "cases": labels,
-                "results": {
-                    case: {**asdict(m), "ratio": m.median / measured[REFERENCE].median}
-                    for case, m in measured.items()
-                },
-                "dagster": {
-                    case: {"runs": left["runs"], "events": left["events"]}
-                    for case, left in warm.items()
-                },
-                "tables": rows,
-                "verified": all(m.verified for m in measured.values()),
-                "profile": profiled,
-                "wall_seconds": round(time.perf_counter() - started, 1),
+    return report.write_results(
+        console,
+        "end-to-end.json",
+        "P6 end to end",
+        {
+            "repeat": repeat,
+            "reference": REFERENCE,
+            "target_ratio": TARGET_RATIO,
+            "ratio": ratio,
+            "cpu_ratio": ours.cpu.ratio_to(plain.cpu),
+            "target_met": met,
+            "cases": labels,
+            "results": {
+                case: {**asdict(m), "ratio": m.timings.wall.ratio_to(plain.wall)}
+                for case, m in measured.items()
             },
-            indent=2,
-        )
-        + "\n"
+            "dagster": {
+                case: {"runs": left["runs"], "events": left["events"]}
+                for case, left in warm.items()
+            },
+            "tables": rows,
+            "verified": all(m.verified for m in measured.values()),
+            "profile": profiled,
+        },
+        started=started,
     )
-    console.print(f"wrote {OUT.relative_to(Path.cwd()) if OUT.is_relative_to(Path.cwd()) else OUT}")
-    return OUT
 
 
 def cli() -> None:

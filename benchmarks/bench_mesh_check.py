@@ -11,7 +11,7 @@ own domain.
 
 Cases, each command run in a fresh process (cwd and ``PYTHONPATH`` = the project,
 ``MESH_LAKE_ROOT`` a temporary folder), one untimed warm-up run (page cache, ``.pyc`` files) and
-the median of ``--repeat`` timed runs, wall time seen by the parent:
+the median of ``--repeat`` timed runs of its wall time (``measure.run_process``):
 
 - ``import``: ``python -c "import genmesh.d00.definitions, ..."``, what building every location
   costs: the imports, every contract loaded once (by ``domain_definitions``, through the project's
@@ -43,24 +43,26 @@ Run: ``python benchmarks/bench_mesh_check.py --domains 50 --tables 40 --repeat 3
 """
 
 import argparse
-import datetime as dt
-import fnmatch
-import io
 import json
-import os
-import pstats
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_validation import NOISY_SHARE, _busy_cpu_seconds, code_version, machine_info
+import report
+from measure import (
+    MeasuredCommand,
+    ProcessRun,
+    command_environment,
+    command_timings,
+    run_process,
+)
+from profiles import Phase, cli_imports_phase, print_profile, profile_mesh_command
 from rich.console import Console
 from rich.table import Table
 
@@ -89,7 +91,6 @@ REFERENCE = "import"
 PLAIN_REFERENCE = "plain_import"
 PLAIN_TARGET = 1.25
 """The issue's target for building the definitions: ``import`` within 1.25 x ``plain_import``."""
-PROFILE_TOP = 30
 
 
 # -- the generated project -----------------------------------------------------------------------
@@ -546,64 +547,7 @@ def case_commands(project: Path) -> dict[str, tuple[list[str], str]]:
     }
 
 
-@dataclass
-class Run:
-    """One process: wall time seen by the parent, its CPU time and peak memory, its output."""
-
-    seconds: float
-    cpu_seconds: float
-    rss_peak_mib: float
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run_once(command: list[str], project: Path, env: dict[str, str]) -> Run:
-    """Run ``command`` in a fresh process in ``project``; ``os.wait4`` gives its own usage."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=err)
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        except BaseException:  # e.g. Ctrl-C: leave no orphan behind
-            process.kill()
-            process.wait()
-            raise
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(
-            seconds=seconds,
-            cpu_seconds=usage.ru_utime + usage.ru_stime,
-            rss_peak_mib=usage.ru_maxrss / 1024,
-            returncode=process.returncode,
-            stdout=out.read().decode(errors="replace"),
-            stderr=err.read().decode(errors="replace"),
-        )
-
-
-@dataclass
-class Measurement:
-    """One case: every timed run, and what its last run reported."""
-
-    case: str
-    command: list[str]
-    seconds: list[float]
-    cpu_seconds: list[float]
-    rss_peak_mib: float
-    other_cpu_seconds: float
-    """CPU time other processes used during the timed runs: near 0 on a quiet machine."""
-    verified: bool
-    detail: str
-    """What the verification found (the check's counts, lint's summary line)."""
-    median: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.median = statistics.median(self.seconds)
-
-
-def verify(case: str, run: Run, contracts: int) -> tuple[bool, str]:
+def verify(case: str, run: ProcessRun, contracts: int) -> tuple[bool, str]:
     """Whether the run did its job on the whole mesh, and a one-line account of what it found."""
     if run.returncode != 0:
         last = (run.stderr.strip().splitlines() or run.stdout.strip().splitlines() or [""])[-1]
@@ -629,83 +573,39 @@ def verify(case: str, run: Run, contracts: int) -> tuple[bool, str]:
     return True, "exit 0"
 
 
-def measure(
+def measure_command(
     case: str, command: list[str], project: Path, env: dict[str, str], repeat: int, contracts: int
-) -> Measurement:
-    """One untimed warm-up run, then ``repeat`` timed runs, each in a fresh process (``repeat``
-    0: the warm-up alone is reported, a smoke run)."""
-    run = run_once(command, project, env)
-    ok, detail = verify(case, run, contracts)
-    runs: list[Run] = []
-    busy = _busy_cpu_seconds()
-    if repeat == 0:
-        runs.append(run)
+) -> MeasuredCommand:
+    """One untimed warm-up run, then ``repeat`` timed runs, each in a fresh process and each
+    verified (``repeat`` 0: the warm-up alone is reported, a smoke run)."""
+    warm_up = run_process(command, cwd=project, env=env)
+    ok, detail = verify(case, warm_up, contracts)
+    timed: list[ProcessRun] = []
     for _ in range(repeat):
-        runs.append(run_once(command, project, env))
-        check = verify(case, runs[-1], contracts)
-        ok, detail = ok and check[0], check[1]
-    other = (_busy_cpu_seconds() - busy) - sum(r.cpu_seconds for r in runs)
-    return Measurement(
-        case=case,
-        command=command,
-        seconds=[r.seconds for r in runs],
-        cpu_seconds=[r.cpu_seconds for r in runs],
-        rss_peak_mib=max(r.rss_peak_mib for r in [run, *runs]),
-        other_cpu_seconds=max(other, 0.0),
-        verified=ok,
-        detail=detail,
+        timed.append(run_process(command, cwd=project, env=env))
+        passed, detail = verify(case, timed[-1], contracts)
+        ok = ok and passed
+    return MeasuredCommand(
+        command=command, timings=command_timings(warm_up, timed), verified=ok, detail=detail
     )
 
 
 def environment(project: Path, lake: Path) -> dict[str, str]:
-    """The environment of every measured process.
-
-    Without ``PYTHONDONTWRITEBYTECODE``: the warm-up run writes the ``.pyc`` files that the timed
-    runs then read, as on any deployed code server (compiling Dagster from source takes ~2 s).
-    """
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(project),
-        "MESH_LAKE_ROOT": str(lake),
-        "DAGSTER_HOME": str(lake / "dagster_home"),
-        "PYTHONWARNINGS": "ignore",
-    }
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
+    """The environment of every measured process: the project importable, a scratch lake and
+    Dagster instance (``measure.command_environment``)."""
+    return command_environment(
+        {
+            "PYTHONPATH": str(project),
+            "MESH_LAKE_ROOT": str(lake),
+            "DAGSTER_HOME": str(lake / "dagster_home"),
+        }
+    )
 
 
 # -- profiling -----------------------------------------------------------------------------------
 
-PROFILE_DRIVER = """
-import cProfile
-import sys
-import warnings
-
-
-def load_cli():
-    from platform_lib.cli.app import build_app
-
-    return build_app("check")
-
-
-warnings.filterwarnings("ignore")
-profiler = cProfile.Profile()
-sys.argv = ["mesh", "check", "--json", "--no-cache"]
-profiler.enable()
-try:
-    load_cli()()
-except SystemExit:
-    pass
-finally:
-    profiler.disable()
-    profiler.dump_stats({out!r})
-"""
-"""``mesh check --json --no-cache`` under cProfile, the CLI's imports included (as ``load_cli``).
-
-It calls the Typer app, not ``main``: ``main`` leaves with ``os._exit``, before any dump."""
-
-PHASES: list[tuple[str, str, str]] = [
-    ("import the CLI (platform_lib, Dagster, polars, ...)", "<string>", "load_cli"),
+PHASES: list[Phase] = [
+    cli_imports_phase("import the CLI (platform_lib, Dagster, polars, ...)"),
     ("check_mesh (everything after the CLI's imports)", "*/governance/check.py", "check_mesh"),
     ("  load_contracts (every contract, each caller)", "*/contracts/loader.py", "load_contracts"),
     ("    read_yaml (YAML with positions)", "*/contracts/yaml_source.py", "read_yaml"),
@@ -729,14 +629,11 @@ PHASES: list[tuple[str, str, str]] = [
 
 
 def profile_check(project: Path, env: dict[str, str]) -> Path:
-    """Run ``mesh check --json`` once under cProfile in the project; return the stats file."""
+    """Run ``mesh check --json --no-cache`` once under cProfile in the project; return the stats
+    file."""
     out = project / "check.prof"
-    out.unlink(missing_ok=True)
-    driver = PROFILE_DRIVER.format(out=str(out))
-    done = subprocess.run(
-        [sys.executable, "-c", driver], cwd=project, env=env, capture_output=True, text=True
-    )
-    if not out.exists() or not json.loads(done.stdout or "{}").get("passed"):
+    done = profile_mesh_command(["check", "--json", "--no-cache"], out, cwd=project, env=env)
+    if not json.loads(done.stdout or "{}").get("passed"):
         raise RuntimeError(f"profiling mesh check failed: {done.stderr[-2000:]}")
     return out
 
@@ -764,7 +661,7 @@ profiler.dump_stats({out!r})
 """
 """Import every ``genmesh`` definitions module under cProfile (Dagster and platform_lib first)."""
 
-IMPORT_PHASES: list[tuple[str, str, str]] = [
+IMPORT_PHASES: list[Phase] = [
     ("import Dagster and platform_lib (polars, duckdb, ...)", "<string>", "load_platform"),
     (f"import {PACKAGE}.*.definitions", f"*/{PACKAGE}/*/definitions.py", "<module>"),
     (
@@ -807,88 +704,29 @@ def profile_definitions(project: Path, env: dict[str, str]) -> Path:
     return out
 
 
-def phase_rows(
-    stats: pstats.Stats, phases: list[tuple[str, str, str]] = PHASES
-) -> list[dict[str, Any]]:
-    """Cumulative time and calls of every function of ``phases`` found in ``stats``."""
-    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    rows = []
-    for label, pattern, name in phases:
-        found = [
-            (value[1], value[3])
-            for (path, _, function), value in table.items()
-            if function == name and fnmatch.fnmatchcase(path, pattern)
-        ]
-        if found:
-            rows.append(
-                {
-                    "phase": label.strip(),
-                    "label": label,
-                    "calls": sum(c for c, _ in found),
-                    "cumulative_seconds": sum(s for _, s in found),
-                }
-            )
-    return rows
-
-
-def profile_summary(
-    path: Path,
-    console: Console,
-    top: int = PROFILE_TOP,
-    *,
-    what: str = "mesh check",
-    phases: list[tuple[str, str, str]] = PHASES,
-) -> dict[str, Any]:
-    """Print the phases and the ``top`` calls by cumulative time; return both for the JSON."""
-    stats = pstats.Stats(str(path))
-    total: float = stats.total_tt  # type: ignore[attr-defined]
-    rows = phase_rows(stats, phases)
-    table = Table(title=f"{what} under cProfile: {total:.2f} s in all (profiler overhead incl.)")
-    for column in ("phase", "calls", "cumulative", "share"):
-        table.add_column(column, justify="left" if column == "phase" else "right")
-    for row in rows:
-        table.add_row(
-            row["label"],
-            f"{row['calls']:,}",
-            _fmt_seconds(row["cumulative_seconds"]),
-            f"{row['cumulative_seconds'] / total:.0%}",
-        )
-    console.print(table)
-    buffer = io.StringIO()
-    pstats.Stats(str(path), stream=buffer).sort_stats("cumulative").print_stats(top)
-    listing = buffer.getvalue()
-    start = listing.find("   ncalls")
-    console.print(f"[bold]top {top} by cumulative time[/] ({path}):", highlight=False)
-    console.print(listing[start:].rstrip(), highlight=False, markup=False, soft_wrap=True)
-    return {"file": str(path), "total_seconds": total, "phases": rows, "top": listing[start:]}
-
-
-# -- reporting -----------------------------------------------------------------------------------
-
-
-def _fmt_seconds(seconds: float) -> str:
-    return f"{seconds:.3f} s" if seconds < 10 else f"{seconds:.2f} s"
-
-
-def timing_table(title: str, measurements: dict[str, Measurement], labels: dict[str, str]) -> Table:
-    """Medians of every case, with the ratio against the plain import of every location."""
-    reference = measurements[REFERENCE].median
-    table = Table(title=title)
-    columns = ("case", "median", "min", "max", f"x {REFERENCE}", "CPU", "peak RSS", "ok")
-    for column in columns:
-        table.add_column(column, justify="left" if column == "case" else "right")
-    for case, m in measurements.items():
-        table.add_row(
+def timing_table(
+    title: str, measurements: dict[str, MeasuredCommand], labels: dict[str, str]
+) -> Table:
+    """Medians of every case, with the ratio against building every location."""
+    rows = [
+        report.Row(
             labels[case],
-            _fmt_seconds(m.median),
-            _fmt_seconds(min(m.seconds)),
-            _fmt_seconds(max(m.seconds)),
-            f"{m.median / reference:.2f}",
-            _fmt_seconds(statistics.median(m.cpu_seconds)),
-            f"{m.rss_peak_mib:,.0f} MiB",
-            "yes" if m.verified else "[bold red]NO[/]",
+            m.timings.wall,
+            (
+                report.seconds_text(m.timings.cpu.median),
+                report.mib_text(m.timings.rss_peak_mib),
+                report.yes_no(m.verified),
+            ),
         )
-    return table
+        for case, m in measurements.items()
+    ]
+    return report.timing_table(
+        title,
+        rows,
+        reference=REFERENCE,
+        reference_wall=measurements[REFERENCE].timings.wall,
+        columns=("CPU", "peak RSS", "ok"),
+    )
 
 
 def main(
@@ -915,7 +753,7 @@ def main(
     Returns:
         The JSON results file, ``benchmarks/results/mesh-check-<domains>x<tables>.json``.
     """
-    console = Console(width=max(Console().width, 112))
+    console = report.wide_console()
     started = time.perf_counter()
     contracts = domains * tables
     project = ensure_project(domains, tables, seed)
@@ -929,11 +767,11 @@ def main(
     )
     commands = case_commands(project)
     labels = {case: label for case, (_, label) in commands.items()}
-    results: dict[str, Measurement] = {}
+    results: dict[str, MeasuredCommand] = {}
     with tempfile.TemporaryDirectory(prefix="mesh-bench-lake-") as lake:
         env = environment(project, Path(lake))
         for case, (command, _) in commands.items():
-            results[case] = measure(case, command, project, env, repeat, contracts)
+            results[case] = measure_command(case, command, project, env, repeat, contracts)
         equivalence = plain_equivalence(project, env)
         plain = results[PLAIN_REFERENCE]
         plain.verified = plain.verified and equivalence["equal"]
@@ -948,7 +786,7 @@ def main(
                 + "; ".join(equivalence["first_mismatches"][:3])
             )
         )
-        check = results["check"].median
+        check = results["check"].timings.wall.median
         target_applies = (domains, tables) == TARGET_SIZE
         met = check <= TARGET_SECONDS
         console.print(
@@ -957,92 +795,79 @@ def main(
             )
         )
         for case, m in results.items():
-            style = "" if m.verified else "[bold red]FAILED[/] "
-            console.print(f"{style}{case}: {m.detail}", highlight=False)
-            if m.other_cpu_seconds > NOISY_SHARE * sum(m.seconds) * (os.cpu_count() or 1):
-                console.print(
-                    f"[yellow]noisy[/]: other processes used {m.other_cpu_seconds:.1f} CPU s "
-                    f"during the {sum(m.seconds):.1f} s of {case}"
-                )
-        verdict = "[green]met[/]" if met else "[bold red]missed[/]"
+            report.print_command_outcome(console, case, m)
         scope = (
             ""
             if target_applies
             else f" (the target is set for {TARGET_SIZE[0]} x {TARGET_SIZE[1]})"
         )
+        cold, ours = results["check_cold"].timings.wall, results[REFERENCE].timings.wall
+        seconds = report.seconds_text
         console.print(
-            f"target: mesh check <= {TARGET_SECONDS:.0f} s: {verdict}, median "
-            f"{_fmt_seconds(check)} with its cache, {_fmt_seconds(results['check_cold'].median)} "
-            f"cold ({results['check_cold'].median / results[REFERENCE].median:.2f} x building "
-            f"every location, {_fmt_seconds(results[REFERENCE].median)}); "
-            f"{_fmt_seconds(results['startup'].median)} of each is the command's imports{scope}"
+            f"target: mesh check <= {TARGET_SECONDS:.0f} s: {report.verdict(met)}, median "
+            f"{seconds(check)} with its cache, {seconds(cold.median)} cold "
+            f"({cold.ratio_to(ours):.2f} x building every location, {seconds(ours.median)}); "
+            f"{seconds(results['startup'].timings.wall.median)} of each is the command's "
+            f"imports{scope}"
         )
-        ours = results[REFERENCE]
-        plain_ratio = ours.median / plain.median
-        plain_cpu_ratio = statistics.median(ours.cpu_seconds) / statistics.median(plain.cpu_seconds)
+        plain_ratio = ours.ratio_to(plain.timings.wall)
+        plain_cpu_ratio = results[REFERENCE].timings.cpu.ratio_to(plain.timings.cpu)
         plain_met = plain_ratio <= PLAIN_TARGET
         console.print(
             f"target: {REFERENCE} <= {PLAIN_TARGET:.2f} x {PLAIN_REFERENCE} (the same assets in "
-            f"plain Dagster): {'[green]met[/]' if plain_met else '[bold red]missed[/]'}, "
-            f"{plain_ratio:.2f} x ({_fmt_seconds(ours.median)} against "
-            f"{_fmt_seconds(plain.median)}; CPU time {plain_cpu_ratio:.2f} x)",
+            f"plain Dagster): {report.verdict(plain_met)}, "
+            + report.against(results[REFERENCE].timings, plain.timings),
             highlight=False,
         )
         profiled: dict[str, Any] | None = None
         if profile or (profile is None and not met):
-            profiled = profile_summary(profile_check(project, env), console)
+            profiled = print_profile(
+                profile_check(project, env), console, what="mesh check", phases=PHASES
+            )
         import_profiled: dict[str, Any] | None = None
         if profile_import or (profile_import is None and not plain_met):
-            import_profiled = profile_summary(
+            import_profiled = print_profile(
                 profile_definitions(project, env),
                 console,
                 what="importing every location",
                 phases=IMPORT_PHASES,
             )
 
-    out = RESULTS / f"mesh-check-{domains}x{tables}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "P4-lite mesh check",
-                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "domains": domains,
-                "tables_per_domain": tables,
-                "contracts": contracts,
-                "repeat": repeat,
-                "seed": seed,
-                "project": str(project),
-                "mesh": summary,
-                "reference": REFERENCE,
-                "target_seconds": TARGET_SECONDS,
-                "target_size": list(TARGET_SIZE),
-                "target_met": met,
-                "machine": machine_info(),
-                "code": code_version(),
-                "cases": labels,
-                "results": {
-                    case: {**asdict(m), "ratio": m.median / results[REFERENCE].median}
-                    for case, m in results.items()
-                },
-                "plain_reference": {
-                    "case": PLAIN_REFERENCE,
-                    "target_ratio": PLAIN_TARGET,
-                    "ratio": plain_ratio,
-                    "cpu_ratio": plain_cpu_ratio,
-                    "target_met": plain_met,
-                    "equivalence": equivalence,
-                },
-                "verified": all(m.verified for m in results.values()),
-                "profile": profiled,
-                "import_profile": import_profiled,
-                "wall_seconds": round(time.perf_counter() - started, 1),
+    return report.write_results(
+        console,
+        f"mesh-check-{domains}x{tables}.json",
+        "P4-lite mesh check",
+        {
+            "domains": domains,
+            "tables_per_domain": tables,
+            "contracts": contracts,
+            "repeat": repeat,
+            "seed": seed,
+            "project": str(project),
+            "mesh": summary,
+            "reference": REFERENCE,
+            "target_seconds": TARGET_SECONDS,
+            "target_size": list(TARGET_SIZE),
+            "target_met": met,
+            "cases": labels,
+            "results": {
+                case: {**asdict(m), "ratio": m.timings.wall.ratio_to(ours)}
+                for case, m in results.items()
             },
-            indent=2,
-        )
-        + "\n"
+            "plain_reference": {
+                "case": PLAIN_REFERENCE,
+                "target_ratio": PLAIN_TARGET,
+                "ratio": plain_ratio,
+                "cpu_ratio": plain_cpu_ratio,
+                "target_met": plain_met,
+                "equivalence": equivalence,
+            },
+            "verified": all(m.verified for m in results.values()),
+            "profile": profiled,
+            "import_profile": import_profiled,
+        },
+        started=started,
     )
-    console.print(f"wrote {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
-    return out
 
 
 def cli() -> None:
@@ -1074,7 +899,9 @@ def cli() -> None:
         project = ensure_project(args.domains, args.tables, args.seed)
         with tempfile.TemporaryDirectory(prefix="mesh-bench-lake-") as lake:
             env = environment(project, Path(lake))
-            profile_summary(profile_check(project, env), Console(width=160))
+            print_profile(
+                profile_check(project, env), Console(width=160), what="mesh check", phases=PHASES
+            )
     else:
         main(
             args.domains,

@@ -3,7 +3,8 @@
 A table of ``--days`` days x ``--rows-per-day`` rows (booking id unique across the table, a
 ``date`` partition column, an amount range, a currency set) is written once, partitioned by day,
 under ``benchmarks/results/data/partitioned-<days>x<rows>/``. Each case runs in its own spawned
-process (one warm-up, then the median of ``--repeat`` runs; the process's peak RSS reported):
+process (``measure.time_calls``: one warm-up, then the median of ``--repeat`` runs; the
+process's peak RSS reported):
 
 - ``partition``: ``publish(..., partition=PartitionWrite(day))`` of one day's rows into the
   365-day table: validation, the ``partition_day`` rule, uniqueness against the other 364 days
@@ -18,26 +19,20 @@ Run: ``python benchmarks/bench_partitions.py --days 365 --rows-per-day 30000``.
 
 import argparse
 import datetime as dt
-import gc
 import json
-import multiprocessing
-import resource
 import shutil
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pyarrow as pa
-from bench_validation import code_version, machine_info
+import report
 from deltalake import write_deltalake
-from rich.console import Console
-from rich.table import Table
+from measure import Timings, in_fresh_process, time_calls
 
-from data import DATA_ROOT, RESULTS
+from data import DATA_ROOT
 from platform_lib.contracts.loader import load_contract_text
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
@@ -119,21 +114,22 @@ def ensure_table(days: int, rows: int) -> Path:
     return folder
 
 
-def timed(run: Callable[[], None], repeat: int) -> list[float]:
-    """One warm-up, then ``repeat`` timed calls of ``run``."""
-    run()
-    seconds = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        run()
-        seconds.append(time.perf_counter() - start)
-    return seconds
+CASES = ("standalone", "partition")
+"""The reference first."""
 
 
-def run_case(case: str, lake: str, days: int, rows: int, repeat: int, out: object) -> None:
-    """In a spawned process: time ``case`` and put (seconds, rows published, table rows, peak
-    RSS MiB) on the queue ``out``."""
+@dataclass
+class Measurement:
+    """One case: its timed runs, and what its last run published."""
+
+    timings: Timings
+    rows_published: int
+    table_rows: int | None
+    """The table's rows after the commit (from the Delta log)."""
+
+
+def measure_case(case: str, lake: str, days: int, rows: int, repeat: int) -> Measurement:
+    """Time ``case``; meant to run in a fresh process (its peak RSS is the process's)."""
     rules = contract()
     day_index = days // 2
     batch = day_rows(day_index, rows)
@@ -147,97 +143,78 @@ def run_case(case: str, lake: str, days: int, rows: int, repeat: int, out: objec
     write = (
         PartitionWrite(daily("day", start=FIRST_DAY), day, "date") if case == "partition" else None
     )
-    outcomes = []
 
-    def once() -> None:
-        outcomes.append(
-            publish(
-                KEY if write is not None else STANDALONE, batch, contract=rules,
-                mode=WriteMode.OVERWRITE, settings=settings, run_id="bench", partition=write,
-            )
+    def once() -> tuple[int, int | None]:
+        outcome = publish(
+            KEY if write is not None else STANDALONE, batch, contract=rules,
+            mode=WriteMode.OVERWRITE, settings=settings, run_id="bench", partition=write,
         )  # fmt: skip
+        return outcome.validation.rows_valid, outcome.table_rows
 
-    seconds = timed(once, repeat)
-    last = outcomes[-1]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.put((seconds, last.validation.rows_valid, last.table_rows, peak))  # type: ignore[attr-defined]
-
-
-def measure(case: str, lake: Path, days: int, rows: int, repeat: int) -> tuple[Any, ...]:
-    """Run ``case`` in a fresh spawned process and return what it measured."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=run_case, args=(case, str(lake), days, rows, repeat, queue))
-    process.start()
-    measured = queue.get()
-    process.join()
-    return tuple(measured)
+    calls = time_calls(once, repeat)
+    published, table_rows = calls.values[-1]
+    return Measurement(timings=calls.timings, rows_published=published, table_rows=table_rows)
 
 
 def main(days: int = 365, rows_per_day: int = 30_000, repeat: int = 3) -> Path:
     """Measure both cases, print the table, write the JSON results."""
-    console = Console()
+    console = report.wide_console()
+    started = time.perf_counter()
     source = ensure_table(days, rows_per_day)
     with tempfile.TemporaryDirectory(prefix="mesh-bench-partitions-") as scratch:
         lake = Path(scratch) / "lake"
         shutil.copytree(source, lake)
         measured = {
-            case: measure(case, lake, days, rows_per_day, repeat)
-            for case in ("standalone", "partition")
+            case: in_fresh_process(measure_case, case, str(lake), days, rows_per_day, repeat)
+            for case in CASES
         }
-    results = {case: m[0] for case, m in measured.items()}
-    published = {case: m[1] for case, m in measured.items()}
-    peaks = {case: m[3] for case, m in measured.items()}
-    table_rows = measured["partition"][2]
-    reference = statistics.median(results["standalone"])
-    ratio = statistics.median(results["partition"]) / reference
-    table = Table(title=f"P5: one day of a {days}-day table ({rows_per_day:,} rows a day)")
-    for column in ("case", "median", "min", "max", "x standalone", "rows published", "peak RSS"):
-        table.add_column(column, justify="left" if column == "case" else "right")
-    for case, seconds in results.items():
-        table.add_row(
+    reference = measured["standalone"].timings.wall
+    ratio = measured["partition"].timings.wall.ratio_to(reference)
+    rows = [
+        report.Row(
             case,
-            f"{statistics.median(seconds):.3f} s",
-            f"{min(seconds):.3f} s",
-            f"{max(seconds):.3f} s",
-            f"{statistics.median(seconds) / reference:.2f}",
-            f"{published[case]:,}",
-            f"{peaks[case]:,.0f} MiB",
+            m.timings.wall,
+            (f"{m.rows_published:,}", report.mib_text(m.timings.rss_peak_mib)),
         )
-    console.print(table)
-    ok = published["partition"] == published["standalone"] == rows_per_day
-    ok = ok and table_rows == days * rows_per_day
-    verdict = "[green]met[/]" if ratio <= TARGET_RATIO else "[bold red]missed[/]"
+        for case, m in measured.items()
+    ]
     console.print(
-        f"target: partition <= {TARGET_RATIO:.1f}x standalone: {verdict} ({ratio:.2f}x); "
-        f"every row published and the table still holds {table_rows:,} rows: "
-        f"{'yes' if ok else '[bold red]NO[/]'}"
-    )
-    out = RESULTS / f"partitions-{days}x{rows_per_day}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "P5 daily partition",
-                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "days": days,
-                "rows_per_day": rows_per_day,
-                "repeat": repeat,
-                "seconds": results,
-                "medians": {case: statistics.median(s) for case, s in results.items()},
-                "rss_peak_mib": peaks,
-                "ratio": ratio,
-                "target_ratio": TARGET_RATIO,
-                "target_met": ratio <= TARGET_RATIO,
-                "verified": ok,
-                "machine": machine_info(),
-                "code": code_version(),
-            },
-            indent=2,
+        report.timing_table(
+            f"P5: one day of a {days}-day table ({rows_per_day:,} rows a day)",
+            rows,
+            reference="standalone",
+            reference_wall=reference,
+            columns=("rows published", "peak RSS"),
         )
-        + "\n"
     )
-    console.print(f"wrote {out}")
-    return out
+    table_rows = measured["partition"].table_rows or 0
+    ok = all(m.rows_published == rows_per_day for m in measured.values())
+    ok = ok and table_rows == days * rows_per_day
+    console.print(
+        f"target: partition <= {TARGET_RATIO:.1f}x standalone: "
+        f"{report.verdict(ratio <= TARGET_RATIO)} ({ratio:.2f}x); every row published and the "
+        f"table still holds {table_rows:,} rows: {report.yes_no(ok)}"
+    )
+    return report.write_results(
+        console,
+        f"partitions-{days}x{rows_per_day}.json",
+        "P5 daily partition",
+        {
+            "days": days,
+            "rows_per_day": rows_per_day,
+            "repeat": repeat,
+            "reference": "standalone",
+            "results": {
+                case: {**asdict(m), "ratio": m.timings.wall.ratio_to(reference)}
+                for case, m in measured.items()
+            },
+            "ratio": ratio,
+            "target_ratio": TARGET_RATIO,
+            "target_met": ratio <= TARGET_RATIO,
+            "verified": ok,
+        },
+        started=started,
+    )
 
 
 def cli() -> None:

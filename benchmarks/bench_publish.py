@@ -2,10 +2,9 @@
 
 Both run on the generated table with ~1% bad rows (``data.py --bad-share 0.01``) and
 ``contract.odcs.yaml`` (26 rules, an SQL rule among them, quarantine threshold 5%). Every case
-runs in its own freshly spawned process: one untimed warm-up run, then the median of ``--repeat``
-timed runs, each publishing into a fresh lake folder; the process's peak RSS
-(``getrusage(RUSAGE_SELF).ru_maxrss``, warm-up included) and its RSS once its input is ready are
-recorded.
+runs in its own freshly spawned process (``measure.time_calls``): one untimed warm-up run, then
+the median of ``--repeat`` timed runs, each publishing into a fresh lake folder; the process's
+peak RSS (``VmHWM``, warm-up included) and its RSS once its input is ready are recorded.
 
 P2, the rows already in memory as one Arrow table (read before the clock starts):
 
@@ -39,41 +38,22 @@ Run: ``python benchmarks/bench_publish.py --rows 10000000 --repeat 3``.
 
 import argparse
 import cProfile
-import datetime as dt
-import gc
-import json
-import multiprocessing
-import os
 import pstats
-import resource
 import shutil
-import statistics
 import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import deltalake
 import pyarrow as pa
 import pyarrow.dataset as pads
-from bench_validation import (
-    CONTRACT,
-    DUCKDB_COPY_WARNING,
-    NOISY_SHARE,
-    _busy_cpu_seconds,
-    _fmt_seconds,
-    _memory_mib,
-    _own_cpu_seconds,
-    _quiet,
-    code_version,
-    machine_info,
-    run_polars,
-)
-from rich.console import Console
+import report
+from bench_validation import CONTRACT, DUCKDB_COPY_WARNING, run_polars
+from measure import Timings, in_fresh_process, time_calls
 from rich.table import Table
 
 import data
@@ -111,21 +91,14 @@ further by what ``validate_batch`` calls (whatever the engine's paths are named)
 
 @dataclass
 class Measurement:
-    """One case: every timed run, the counts of its last run, and its memory."""
+    """One case: its timed runs, the counts of its last run, and its memory."""
 
     case: str
-    runs: list[float]
+    timings: Timings
+    """Every timed run; the peak RSS is the process's, warm-up included."""
     counts: dict[str, int]
     rss_ready_mib: float
     """RSS once imports, the contract and the case's input are loaded (before the first run)."""
-    rss_peak_mib: float
-    """Peak RSS of the process, warm-up included (``ru_maxrss``)."""
-    timed_seconds: float
-    other_cpu_seconds: float
-    median: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.median = statistics.median(self.runs)
 
 
 # -- the cases (run in the measuring process) ----------------------------------------------------
@@ -150,6 +123,31 @@ def _case(
     case: str, path: str, contract: TableContract, batch_rows: int
 ) -> tuple[Callable[[Path], dict[str, int]], pa.Table | None]:
     """The run of ``case`` (given a fresh lake folder) and the input it holds in memory."""
+
+    def publish_table(table: pa.Table, lake: Path) -> dict[str, int]:
+        return _outcome_counts(
+            publish(
+                KEY,
+                table,
+                contract=contract,
+                mode=WriteMode.OVERWRITE,
+                settings=_settings(lake),
+                run_id="bench",
+            )
+        )
+
+    def publish_reader(reader: pa.RecordBatchReader, lake: Path) -> dict[str, int]:
+        outcome = publish_stream(
+            KEY,
+            reader,
+            contract=contract,
+            mode=WriteMode.OVERWRITE,
+            settings=_settings(lake),
+            run_id="bench",
+            batch_rows=batch_rows,
+        )
+        return {**_outcome_counts(outcome), "batches": outcome.batches}
+
     if case in P2_CASES:
         table = deltalake.DeltaTable(path).to_pyarrow_dataset().to_table()
 
@@ -158,32 +156,14 @@ def _case(
             counts = run_polars(path, contract)[1]  # (phases, counts, ...)
             return {"rows": int(counts["rows"]), "published": table.num_rows}
 
-        def whole(lake: Path) -> dict[str, int]:
-            return _outcome_counts(
-                publish(
-                    KEY,
-                    table,
-                    contract=contract,
-                    mode=WriteMode.OVERWRITE,
-                    settings=_settings(lake),
-                    run_id="bench",
-                )
-            )
-
-        def streamed(lake: Path) -> dict[str, int]:
-            outcome = publish_stream(
-                KEY,
-                table.to_reader(max_chunksize=batch_rows),
-                contract=contract,
-                mode=WriteMode.OVERWRITE,
-                settings=_settings(lake),
-                run_id="bench",
-                batch_rows=batch_rows,
-            )
-            return {**_outcome_counts(outcome), "batches": outcome.batches}
-
-        runs = {"reference": reference, "publish": whole, "publish_stream": streamed}
-        return runs[case], table
+        in_memory: dict[str, Callable[[Path], dict[str, int]]] = {
+            "reference": reference,
+            "publish": lambda lake: publish_table(table, lake),
+            "publish_stream": lambda lake: publish_reader(
+                table.to_reader(max_chunksize=batch_rows), lake
+            ),
+        }
+        return in_memory[case], table
 
     def source() -> pa.RecordBatchReader:
         return stream_source(path, batch_rows)
@@ -203,35 +183,12 @@ def _case(
 
         return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
-    def stream(lake: Path, half: bool = False) -> dict[str, int]:
-        outcome = publish_stream(
-            KEY,
-            first_half() if half else source(),
-            contract=contract,
-            mode=WriteMode.OVERWRITE,
-            settings=_settings(lake),
-            run_id="bench",
-            batch_rows=batch_rows,
-        )
-        return {**_outcome_counts(outcome), "batches": outcome.batches}
-
-    def read_whole(lake: Path) -> dict[str, int]:
-        table = source().read_all()
-        return _outcome_counts(
-            publish(
-                KEY,
-                table,
-                contract=contract,
-                mode=WriteMode.OVERWRITE,
-                settings=_settings(lake),
-                run_id="bench",
-            )
-        )
-
-    def stream_half(lake: Path) -> dict[str, int]:
-        return stream(lake, half=True)
-
-    return {"stream": stream, "stream_half": stream_half, "whole": read_whole}[case], None
+    read: dict[str, Callable[[Path], dict[str, int]]] = {
+        "whole": lambda lake: publish_table(source().read_all(), lake),
+        "stream": lambda lake: publish_reader(source(), lake),
+        "stream_half": lambda lake: publish_reader(first_half(), lake),
+    }
+    return read[case], None
 
 
 def stream_source(path: str, batch_rows: int) -> pa.RecordBatchReader:
@@ -245,7 +202,7 @@ def stream_source(path: str, batch_rows: int) -> pa.RecordBatchReader:
     return scanner.to_reader()
 
 
-def measure(case: str, path: str, batch_rows: int, repeat: int) -> Measurement:
+def measure_case(case: str, path: str, batch_rows: int, repeat: int) -> Measurement:
     """Run ``case`` once untimed, then ``repeat`` times timed, each into a fresh lake folder.
 
     Meant to run in a fresh process: the peak memory it reports is the process's own.
@@ -254,46 +211,20 @@ def measure(case: str, path: str, batch_rows: int, repeat: int) -> Measurement:
     contract = load_contract(CONTRACT).contract
     assert contract is not None, "benchmarks/contract.odcs.yaml does not load"
     run, _held = _case(case, path, contract, batch_rows)
-    rss_ready = _memory_mib("VmRSS")
     scratch = Path(tempfile.mkdtemp(prefix="bench-publish-"))
+    lake = scratch / "lake"
+
+    def fresh_lake() -> None:
+        shutil.rmtree(lake, ignore_errors=True)
+        lake.mkdir()
+
     try:
-
-        def once() -> tuple[float, dict[str, int]]:
-            lake = scratch / "lake"
-            shutil.rmtree(lake, ignore_errors=True)
-            lake.mkdir()
-            gc.collect()
-            start = time.perf_counter()
-            counts = run(lake)
-            return time.perf_counter() - start, counts
-
-        once()  # warm-up: page cache, lazy imports
-        runs: list[float] = []
-        busy, own, wall = _busy_cpu_seconds(), _own_cpu_seconds(), time.perf_counter()
-        counts: dict[str, int] = {}
-        for _ in range(repeat):
-            seconds, counts = once()
-            runs.append(seconds)
-        other = (_busy_cpu_seconds() - busy) - (_own_cpu_seconds() - own)
-        timed = time.perf_counter() - wall
+        calls = time_calls(lambda: run(lake), repeat, prepare=fresh_lake)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return Measurement(
-        case=case,
-        runs=runs,
-        counts=counts,
-        rss_ready_mib=rss_ready,
-        rss_peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        timed_seconds=timed,
-        other_cpu_seconds=max(other, 0.0),
+        case=case, timings=calls.timings, counts=calls.values[-1], rss_ready_mib=calls.rss_ready_mib
     )
-
-
-def measure_isolated(case: str, path: Path, batch_rows: int, repeat: int) -> Measurement:
-    """``measure`` in a freshly spawned process (its own memory peak, no state of other cases)."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_quiet) as pool:
-        return pool.submit(measure, case, str(path), batch_rows, repeat).result()
 
 
 def profile_publish(path: str) -> list[dict[str, Any]]:
@@ -329,18 +260,12 @@ def profile_publish(path: str) -> list[dict[str, Any]]:
     return steps
 
 
-def profile_isolated(path: Path) -> list[dict[str, Any]]:
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_quiet) as pool:
-        return pool.submit(profile_publish, str(path)).result()
-
-
 # -- reporting -----------------------------------------------------------------------------------
 
 
-def batch_mib(path: Path, batch_rows: int) -> float:
+def batch_mib(path: str, batch_rows: int) -> float:
     """Arrow size of the first batch of ``batch_rows`` rows as the P3 stream reads it."""
-    reader = stream_source(str(path), batch_rows)
+    reader = stream_source(path, batch_rows)
     rows: list[pa.RecordBatch] = []
     held = 0
     for batch in reader:  # the scanner may cut batches at file boundaries: gather one batch
@@ -355,21 +280,22 @@ def batch_mib(path: Path, batch_rows: int) -> float:
 def timing_table(
     title: str, measurements: dict[str, Measurement], reference: str, labels: dict[str, str]
 ) -> Table:
-    base = measurements[reference].median
-    table = Table(title=title)
-    for column in ("case", "median", "min", "max", f"x {reference}", "RSS ready", "peak RSS"):
-        table.add_column(column, justify="left" if column == "case" else "right")
-    for case, m in measurements.items():
-        table.add_row(
+    """Medians of every case, with the ratio against ``reference`` and the memory of each."""
+    rows = [
+        report.Row(
             labels[case],
-            _fmt_seconds(m.median),
-            _fmt_seconds(min(m.runs)),
-            _fmt_seconds(max(m.runs)),
-            f"{m.median / base:.2f}",
-            f"{m.rss_ready_mib:,.0f} MiB",
-            f"{m.rss_peak_mib:,.0f} MiB",
+            m.timings.wall,
+            (report.mib_text(m.rss_ready_mib), report.mib_text(m.timings.rss_peak_mib)),
         )
-    return table
+        for case, m in measurements.items()
+    ]
+    return report.timing_table(
+        title,
+        rows,
+        reference=reference,
+        reference_wall=measurements[reference].timings.wall,
+        columns=("RSS ready", "peak RSS"),
+    )
 
 
 P2_LABELS = {
@@ -395,26 +321,25 @@ def main(rows: int, repeat: int = 3, *, seed: int = data.DEFAULT_SEED) -> Path:
     Returns:
         The JSON results file, ``benchmarks/results/publish-<rows>.json``.
     """
-    console = Console(width=max(Console().width, 112))
+    console = report.wide_console()
     started = time.perf_counter()
-    path = data.ensure_delta(rows, seed=seed, bad_share=BAD_SHARE)
+    path = str(data.ensure_delta(rows, seed=seed, bad_share=BAD_SHARE))
     p3_batch = max(rows // P3_BATCHES, 1)
     p2_batch = DEFAULT_BATCH_ROWS  # what publish_rows streams a large table with
     console.print(
         f"[bold]P2/P3 write-audit-publish[/]: {rows:,} rows x 8 columns, ~{BAD_SHARE:.0%} bad, "
         f"median of {repeat} after a warm-up, each case in its own process"
     )
-    p2 = {case: measure_isolated(case, path, p2_batch, repeat) for case in P2_CASES}
-    p3 = {case: measure_isolated(case, path, p3_batch, repeat) for case in P3_CASES}
+    p2 = {case: in_fresh_process(measure_case, case, path, p2_batch, repeat) for case in P2_CASES}
+    p3 = {case: in_fresh_process(measure_case, case, path, p3_batch, repeat) for case in P3_CASES}
     mib = batch_mib(path, p3_batch)
 
     console.print(timing_table(f"P2, {rows:,} rows in memory", p2, "reference", P2_LABELS))
-    p2_ratio = p2["publish"].median / p2["reference"].median
-    stream_ratio = p2["publish_stream"].median / p2["reference"].median
-    met = "[green]met[/]" if p2_ratio <= P2_TARGET else "[red]missed[/]"
+    p2_ratio = p2["publish"].timings.wall.ratio_to(p2["reference"].timings.wall)
+    stream_ratio = p2["publish_stream"].timings.wall.ratio_to(p2["reference"].timings.wall)
     console.print(
-        f"P2 target publish <= {P2_TARGET} x reference: {p2_ratio:.2f} ({met}); "
-        f"publish_stream {stream_ratio:.2f}"
+        f"P2 target publish <= {P2_TARGET} x reference: {p2_ratio:.2f} "
+        f"({report.verdict(p2_ratio <= P2_TARGET)}); publish_stream {stream_ratio:.2f}"
     )
     console.print(
         timing_table(
@@ -424,12 +349,11 @@ def main(rows: int, repeat: int = 3, *, seed: int = data.DEFAULT_SEED) -> Path:
             P3_LABELS,
         )
     )
-    above = {case: m.rss_peak_mib - m.rss_ready_mib for case, m in p3.items()}
+    peak = {case: m.timings.rss_peak_mib for case, m in p3.items()}
+    above = {case: peak[case] - m.rss_ready_mib for case, m in p3.items()}
     in_batches = {case: mib_above / mib for case, mib_above in above.items()}
-    growth = p3["stream"].rss_peak_mib - p3["stream_half"].rss_peak_mib
-    bounded = (
-        growth <= P3_GROWTH_BATCHES * mib and p3["stream"].rss_peak_mib < p3["whole"].rss_peak_mib
-    )
+    growth = peak["stream"] - peak["stream_half"]
+    bounded = growth <= P3_GROWTH_BATCHES * mib and peak["stream"] < peak["whole"]
     console.print(
         f"P3 batch: {mib:,.0f} MiB in Arrow. Peak above the process's start, in batches: "
         + ", ".join(f"{case} {n:.1f}" for case, n in in_batches.items())
@@ -444,70 +368,61 @@ def main(rows: int, repeat: int = 3, *, seed: int = data.DEFAULT_SEED) -> Path:
         console.print("[bold red]counts differ between cases[/]")
     for name, group in (("P2", p2), ("P3", p3)):
         for case, m in group.items():
-            if m.other_cpu_seconds > NOISY_SHARE * m.timed_seconds * (os.cpu_count() or 1):
-                console.print(
-                    f"[yellow]noisy[/]: other processes used {m.other_cpu_seconds:.1f} CPU s "
-                    f"during the {m.timed_seconds:.1f} s of {name} {case}"
-                )
+            report.print_noisy(console, f"{name} {case}", m.timings)
 
     profile: list[dict[str, Any]] = []
     if p2_ratio > P2_TARGET:
-        profile = profile_isolated(path)
+        profile = in_fresh_process(profile_publish, path)
         table = Table(title="Where publish spends its time (one run under cProfile)")
         for column in ("step", "seconds", "share"):
             table.add_column(column, justify="left" if column == "step" else "right")
         for step in profile:
             share = step["seconds"] / step["total"] if step["total"] else 0.0
-            table.add_row(step["step"], _fmt_seconds(step["seconds"]), f"{share:.0%}")
+            table.add_row(step["step"], report.seconds_text(step["seconds"]), f"{share:.0%}")
         console.print(table)
 
-    out = data.RESULTS / f"publish-{rows}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "P2/P3 write-audit-publish",
-                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "rows": rows,
-                "repeat": repeat,
-                "seed": seed,
-                "bad_share": BAD_SHARE,
-                "batch_rows": p3_batch,
-                "batch_mib": round(mib, 1),
-                "machine": machine_info(),
-                "code": code_version(),
-                "p2": {
-                    "reference": "reference",
-                    "cases": {
-                        c: {**asdict(m), "ratio": m.median / p2["reference"].median}
-                        for c, m in p2.items()
-                    },
-                    "target": P2_TARGET,
-                    "publish_ratio": p2_ratio,
-                    "publish_stream_ratio": stream_ratio,
-                    "met": p2_ratio <= P2_TARGET,
-                    "profile": profile,
-                },
-                "p3": {
-                    "reference": "whole",
-                    "cases": {
-                        c: {**asdict(m), "ratio": m.median / p3["whole"].median}
-                        for c, m in p3.items()
-                    },
-                    "peak_above_start_mib": above,
-                    "peak_above_start_batches": in_batches,
-                    "stream_growth_whole_vs_half_mib": growth,
-                    "growth_target_batches": P3_GROWTH_BATCHES,
-                    "bounded": bounded,
-                },
-                "counts_agree": agree,
-                "wall_seconds": round(time.perf_counter() - started, 1),
+    return report.write_results(
+        console,
+        f"publish-{rows}.json",
+        "P2/P3 write-audit-publish",
+        {
+            "rows": rows,
+            "repeat": repeat,
+            "seed": seed,
+            "bad_share": BAD_SHARE,
+            "batch_rows": p3_batch,
+            "batch_mib": round(mib, 1),
+            "p2": {
+                "reference": "reference",
+                "cases": _cases_json(p2, "reference"),
+                "target": P2_TARGET,
+                "publish_ratio": p2_ratio,
+                "publish_stream_ratio": stream_ratio,
+                "met": p2_ratio <= P2_TARGET,
+                "profile": profile,
             },
-            indent=2,
-        )
-        + "\n"
+            "p3": {
+                "reference": "whole",
+                "cases": _cases_json(p3, "whole"),
+                "peak_above_start_mib": above,
+                "peak_above_start_batches": in_batches,
+                "stream_growth_whole_vs_half_mib": growth,
+                "growth_target_batches": P3_GROWTH_BATCHES,
+                "bounded": bounded,
+            },
+            "counts_agree": agree,
+        },
+        started=started,
     )
-    console.print(f"wrote {out}")
-    return out
+
+
+def _cases_json(measurements: dict[str, Measurement], reference: str) -> dict[str, Any]:
+    """Every case as recorded, with its ratio against ``reference``."""
+    base = measurements[reference].timings.wall
+    return {
+        case: {**asdict(m), "ratio": m.timings.wall.ratio_to(base)}
+        for case, m in measurements.items()
+    }
 
 
 def _counts_agree(p2: dict[str, Measurement], p3: dict[str, Measurement]) -> bool:
@@ -535,51 +450,42 @@ def sweep(sizes: list[int], repeat: int = 3, *, seed: int = data.DEFAULT_SEED) -
     Returns:
         The JSON results file, ``benchmarks/results/publish-sweep.json``.
     """
-    console = Console(width=max(Console().width, 112))
+    console = report.wide_console()
+    started = time.perf_counter()
     table = Table(title=f"publish vs publish_stream ({DEFAULT_BATCH_ROWS:,}-row batches)")
     for column in ("rows", "publish", "stream", "stream / publish", "peak publish", "peak stream"):
         table.add_column(column, justify="right")
     found: dict[int, dict[str, Any]] = {}
     for rows in sizes:
-        path = data.ensure_delta(rows, seed=seed, bad_share=BAD_SHARE)
-        whole = measure_isolated("publish", path, DEFAULT_BATCH_ROWS, repeat)
-        stream = measure_isolated("publish_stream", path, DEFAULT_BATCH_ROWS, repeat)
+        path = str(data.ensure_delta(rows, seed=seed, bad_share=BAD_SHARE))
+        whole, stream = (
+            in_fresh_process(measure_case, case, path, DEFAULT_BATCH_ROWS, repeat)
+            for case in ("publish", "publish_stream")
+        )
         found[rows] = {"publish": asdict(whole), "publish_stream": asdict(stream)}
         table.add_row(
             f"{rows:,}",
-            _fmt_seconds(whole.median),
-            _fmt_seconds(stream.median),
-            f"{stream.median / whole.median:.2f}",
-            f"{whole.rss_peak_mib:,.0f} MiB",
-            f"{stream.rss_peak_mib:,.0f} MiB",
+            report.seconds_text(whole.timings.wall.median),
+            report.seconds_text(stream.timings.wall.median),
+            f"{stream.timings.wall.ratio_to(whole.timings.wall):.2f}",
+            report.mib_text(whole.timings.rss_peak_mib),
+            report.mib_text(stream.timings.rss_peak_mib),
         )
     console.print(table)
-    out = data.RESULTS / "publish-sweep.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "publish vs publish_stream by size",
-                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "repeat": repeat,
-                "batch_rows": DEFAULT_BATCH_ROWS,
-                "machine": machine_info(),
-                "code": code_version(),
-                "results": found,
-            },
-            indent=2,
-        )
-        + "\n"
+    return report.write_results(
+        console,
+        "publish-sweep.json",
+        "publish vs publish_stream by size",
+        {"repeat": repeat, "batch_rows": DEFAULT_BATCH_ROWS, "results": found},
+        started=started,
     )
-    console.print(f"wrote {out}")
-    return out
 
 
 def cli() -> None:
     """Parse the command line and run the benchmark (or the threshold sweep)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the table")
+    data.add_table_arguments(parser, rows=10_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per case")
-    parser.add_argument("--seed", type=int, default=data.DEFAULT_SEED)
     parser.add_argument(
         "--sweep",
         help="instead: publish vs publish_stream at these sizes, e.g. 300000,1000000,3000000",

@@ -1,7 +1,8 @@
 """P1: the validation engine against hand-written checks over the same Delta table.
 
 Cases, each measured in a fresh process (so each has its own peak memory) as the median of
-``--repeat`` runs after one untimed warm-up run, with ``gc.collect()`` before every run:
+``--repeat`` runs after one untimed warm-up run, with ``gc.collect()`` before every run
+(``measure.time_calls``):
 
 - ``engine``: ``DeltaTable -> pyarrow dataset -> to_table()`` (``read``), then
   ``validate_batch`` with ``contract.odcs.yaml`` (``validate``); the sum is the engine's total.
@@ -11,7 +12,8 @@ Cases, each measured in a fresh process (so each has its own peak memory) as the
 - ``pandera``: the same checks as a ``pandera.polars.DataFrameSchema`` validated with
   ``lazy=True`` on the collected ``scan_delta`` frame (optional: the ``bench`` extra).
 - ``datacontract``: ``datacontract test`` (datacontract-cli, in its own venv under
-  ``results/venvs/datacontract``) on a Parquet copy of the table, the whole process timed.
+  ``results/venvs/datacontract``) on a Parquet copy of the table: the whole process timed, and
+  the reading of its JSON report.
 - ``scan``: a bare scan lower bound, ``count(*), sum(amount)`` through ``pl.scan_delta``.
 
 The engine does more than the hand-written checks: it also splits the rows into valid (cast to
@@ -30,21 +32,16 @@ import datetime as dt
 import gc
 import importlib.metadata
 import json
-import multiprocessing
 import os
-import platform
 import pstats
-import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +49,9 @@ import deltalake
 import duckdb
 import polars as pl
 import pyarrow.parquet as pq
+import report
 import yaml
+from measure import Summary, Timings, in_fresh_process, run_process, time_calls
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -69,10 +68,7 @@ AMOUNT_MAX = 1_000_000
 TX_PATTERN = r"^tx_[0-9]{10}$"
 ACCOUNT_PATTERN = r"^acc_[0-9]{7}$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
-LIBRARIES = ("polars", "duckdb", "pyarrow", "deltalake", "dagster", "pydantic")
 REFERENCE = "polars"
-NOISY_SHARE = 0.05
-"""A case is flagged when other processes used more than this share of the CPUs meanwhile."""
 DUCKDB_COPY_WARNING = "Arrow output on a DB-API result"
 """DuckDB 2 warns (once per process) that ``execute(...).to_arrow_table()`` copies the rows."""
 
@@ -95,10 +91,11 @@ Counts = dict[str, float]
 Details = dict[str, Any]
 """What else a run reports (datacontract-cli's verdict and check results), JSON-serialisable."""
 Phases = dict[str, float]
-"""Phase name (``total``, ``read``, ``validate``) -> seconds."""
+"""Seconds of the parts of a run a case times itself (``read``, ``validate``); the whole run,
+``total``, is timed around the case by ``measure.time_calls``."""
 
 
-# -- the cases: one run each, returning phase timings (seconds) and counts ---------------------
+# -- the cases: one run each, returning the seconds of its phases and its counts ---------------
 
 
 def run_engine(path: str, contract: TableContract) -> tuple[Phases, Counts, Details]:
@@ -115,23 +112,19 @@ def run_engine(path: str, contract: TableContract) -> tuple[Phases, Counts, Deta
             counts[rule.rule_id] = float(round(rule.observed * result.rows_in / 100))
         elif rule.failed_rows is not None or rule.kind == "sql":
             counts[rule.rule_id] = float(rule.failed_rows or rule.observed or 0)
-    phases = {"total": end - start, "read": read - start, "validate": end - read}
-    return phases, counts, {}
+    return {"read": read - start, "validate": end - read}, counts, {}
 
 
 def run_mesh_test(path: str, contract: TableContract) -> tuple[Phases, Counts, Details]:
     """``mesh test``'s path: the published table checked against its contract, read lazily."""
-    start = time.perf_counter()
-    report = run_contract_test(contract, path)
-    end = time.perf_counter()
-    result = report.result
+    result = run_contract_test(contract, path).result
     counts: Counts = {"rows": float(result.rows_in), "rows_valid": float(result.rows_valid)}
     for rule in result.rules:
         if rule.kind == "metric" and rule.observed is not None:
             counts[rule.rule_id] = float(round(rule.observed * result.rows_in / 100))
         elif rule.failed_rows is not None or rule.kind == "sql":
             counts[rule.rule_id] = float(rule.failed_rows or rule.observed or 0)
-    return {"total": end - start}, counts, {}
+    return {}, counts, {}
 
 
 def _future() -> dt.datetime:
@@ -141,7 +134,6 @@ def _future() -> dt.datetime:
 def run_polars(path: str, contract: TableContract) -> tuple[Phases, Counts, Details]:
     """Every check of the contract as one hand-written polars select over ``scan_delta``."""
     del contract  # the checks are written out by hand
-    start = time.perf_counter()
     tx, account, amount = pl.col("transaction_id"), pl.col("account_id"), pl.col("amount")
     currency, merchant, created = pl.col("currency"), pl.col("merchant"), pl.col("created_at")
     status, country = pl.col("status"), pl.col("country")
@@ -169,8 +161,7 @@ def run_polars(path: str, contract: TableContract) -> tuple[Phases, Counts, Deta
         )
         .collect()
     )
-    end = time.perf_counter()
-    return {"total": end - start}, {k: float(v) for k, v in frame.row(0, named=True).items()}, {}
+    return {}, {k: float(v) for k, v in frame.row(0, named=True).items()}, {}
 
 
 DUCKDB_CHECKS = """
@@ -203,7 +194,6 @@ FROM transactions
 def run_duckdb(path: str, contract: TableContract) -> tuple[Phases, Counts, Details]:
     """Every check of the contract as one hand-written DuckDB query over the Arrow dataset."""
     del contract  # the checks are written out by hand
-    start = time.perf_counter()
     dataset = deltalake.DeltaTable(path).to_pyarrow_dataset()
     parameters = {
         "tx_pattern": TX_PATTERN,
@@ -220,9 +210,8 @@ def run_duckdb(path: str, contract: TableContract) -> tuple[Phases, Counts, Deta
         cursor = connection.execute(DUCKDB_CHECKS, parameters)
         names = [d[0] for d in cursor.description]
         row = cursor.fetchone()
-    end = time.perf_counter()
     assert row is not None
-    return {"total": end - start}, {n: float(v) for n, v in zip(names, row, strict=True)}, {}
+    return {}, {n: float(v) for n, v in zip(names, row, strict=True)}, {}
 
 
 def pandera_schema(future: dt.datetime) -> tuple[Any, dict[tuple[str, int], str]]:
@@ -354,7 +343,7 @@ def run_pandera(path: str, contract: TableContract) -> tuple[Phases, Counts, Det
                 counts[names[key]] = float(failed - values)
             else:
                 counts[names[key]] = float(failed)
-    phases = {"total": end - start, "read": read - start, "validate": end - read}
+    phases = {"read": read - start, "validate": end - read}
     return phases, counts, {"unmapped_failures": unmapped} if unmapped else {}
 
 
@@ -379,15 +368,15 @@ DATACONTRACT_SUFFIX = {
 count disjoint rows, which add up to ``amount_range``."""
 
 
-def datacontract_counts(report: dict[str, Any]) -> tuple[Counts, Details]:
+def datacontract_counts(test_report: dict[str, Any]) -> tuple[Counts, Details]:
     """Counts per check from ``datacontract test --output-format json``, and its verdict.
 
     Raises when it ran no check on the data: a check in error (the contract or the data could
     not be read; it still exits 1 and writes the report), or no row count.
     """
-    checks = report.get("checks") or []
+    checks = test_report.get("checks") or []
     errors = [f"{c.get('name')}: {c.get('reason')}" for c in checks if c.get("result") == "error"]
-    if errors or report.get("result") == "error":
+    if errors or test_report.get("result") == "error":
         raise RuntimeError(f"datacontract test could not run its checks: {'; '.join(errors)}")
     counts: Counts = {}
     unmapped: list[str] = []
@@ -412,8 +401,8 @@ def datacontract_counts(report: dict[str, Any]) -> tuple[Counts, Details]:
     for check in checks:
         results[check.get("result", "?")] = results.get(check.get("result", "?"), 0) + 1
     details: Details = {
-        "version": report.get("datacontractCliVersion"),
-        "result": report.get("result"),
+        "version": test_report.get("datacontractCliVersion"),
+        "result": test_report.get("result"),
         "checks": len(checks),
         "results": results,
     }
@@ -430,7 +419,7 @@ def datacontract_contract(delta: Path) -> Path:
 
 
 def run_datacontract(path: str, contract: TableContract) -> tuple[Phases, Counts, Details]:
-    """``datacontract test`` on the Parquet copy of the table: the whole process, wall time.
+    """``datacontract test`` on the Parquet copy of the table: the whole process, then its report.
 
     Exit 0 (passed or warnings) or 1 (failed checks) with a JSON report is a run; anything else
     raises.
@@ -441,25 +430,21 @@ def run_datacontract(path: str, contract: TableContract) -> tuple[Phases, Counts
         output = Path(folder) / "report.json"
         command = [str(DATACONTRACT_EXE), "test", str(contract_file)]
         command += ["--output", str(output), "--output-format", "json"]
-        start = time.perf_counter()
         done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
-        end = time.perf_counter()
         if done.returncode not in (0, 1) or not output.exists():
             said = (done.stderr.strip() or done.stdout.strip()).splitlines()[-3:]
             raise RuntimeError(f"datacontract test exited {done.returncode}: {' | '.join(said)}")
-        report = json.loads(output.read_text())
-    counts, details = datacontract_counts(report)
+        test_report = json.loads(output.read_text())
+    counts, details = datacontract_counts(test_report)
     details["exit_code"] = done.returncode
-    return {"total": end - start}, counts, details
+    return {}, counts, details
 
 
 def run_scan(path: str, contract: TableContract) -> tuple[Phases, Counts, Details]:
     """The lower bound: ``count(*), sum(amount)`` through ``pl.scan_delta``."""
     del contract
-    start = time.perf_counter()
     frame = pl.scan_delta(path).select(pl.len().alias("rows"), pl.col("amount").sum()).collect()
-    end = time.perf_counter()
-    return {"total": end - start}, {"rows": float(frame.item(0, "rows"))}, {}
+    return {}, {"rows": float(frame.item(0, "rows"))}, {}
 
 
 Case = Callable[[str, TableContract], tuple[Phases, Counts, Details]]
@@ -481,52 +466,29 @@ OPTIONAL_CASES = ("pandera", "datacontract")
 
 @dataclass
 class Measurement:
-    """One case on one table: every timed run per phase, its counts, and its memory."""
+    """One case on one table: its timed runs, the phases it times itself, its counts."""
 
     case: str
     table: str
-    runs: dict[str, list[float]]
+    timings: Timings
+    """The whole case, each run; the peak RSS is the measuring process's (warm-up included) or,
+    for a case timed as a child process (``SUBPROCESS_CASES``), the largest child's."""
+    phases: dict[str, list[float]]
+    """Seconds of each phase the case times itself (``Phases``), each timed run."""
     counts: Counts
+    details: Details
+    """What the last run reported besides counts (datacontract-cli's verdict)."""
     rss_start_mib: float
     """Resident memory of the measuring process once imports and the contract are loaded."""
-    rss_peak_mib: float
-    """Peak resident memory of the measuring process (warm-up and timed runs included); for a
-    case timed as a child process (``SUBPROCESS_CASES``), the largest child's."""
-    timed_seconds: float
-    """Wall time of the timed runs together."""
-    other_cpu_seconds: float
-    """CPU time other processes used meanwhile: near 0 on a quiet machine."""
-    details: Details = field(default_factory=dict)
-    """What the last run reported besides counts (datacontract-cli's verdict)."""
-    medians: dict[str, float] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.medians = {phase: statistics.median(times) for phase, times in self.runs.items()}
+    def summaries(self) -> dict[str, Summary]:
+        """The whole case (``total``), then each of its phases."""
+        phases = {phase: Summary.of(seconds) for phase, seconds in self.phases.items()}
+        return {"total": self.timings.wall, **phases}
 
 
-def _memory_mib(key: str) -> float:
-    """``VmRSS`` or ``VmHWM`` (peak) of this process from ``/proc/self/status``, in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _busy_cpu_seconds() -> float:
-    """CPU time spent by every process on the machine since boot (from ``/proc/stat``)."""
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu_seconds() -> float:
-    """CPU time of this process and of its children that have ended (a timed child process)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
-
-
-def measure(case: str, path: str, table: str, repeat: int) -> Measurement:
-    """Run ``case`` once untimed, then ``repeat`` times timed, with a ``gc.collect()`` before each.
+def measure_case(case: str, path: str, table: str, repeat: int) -> Measurement:
+    """Run ``case`` once untimed, then ``repeat`` times timed (``measure.time_calls``).
 
     Meant to run in a fresh process: the peak memory it reports is the process's own.
     """
@@ -534,46 +496,25 @@ def measure(case: str, path: str, table: str, repeat: int) -> Measurement:
     contract = load_contract(CONTRACT).contract
     assert contract is not None, "benchmarks/contract.odcs.yaml does not load"
     run = CASES[case][0]
-    rss_start = _memory_mib("VmRSS")
-    gc.collect()
-    _, counts, details = run(path, contract)  # warm-up: caches, lazy imports, page cache
-    runs: dict[str, list[float]] = {}
-    busy, own, wall = _busy_cpu_seconds(), _own_cpu_seconds(), time.perf_counter()
-    for _ in range(repeat):
-        gc.collect()
-        phases, counts, details = run(path, contract)
-        for phase, seconds in phases.items():
-            runs.setdefault(phase, []).append(seconds)
-    other = (_busy_cpu_seconds() - busy) - (_own_cpu_seconds() - own)
-    if case in SUBPROCESS_CASES:  # ``ru_maxrss`` is in KiB on Linux
-        rss_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    else:
-        rss_peak = _memory_mib("VmHWM")
+    calls = time_calls(
+        lambda: run(path, contract),
+        repeat,
+        peak_of="children" if case in SUBPROCESS_CASES else "self",
+    )
+    phases: dict[str, list[float]] = {}
+    for run_phases, _, _ in calls.values:
+        for phase, seconds in run_phases.items():
+            phases.setdefault(phase, []).append(seconds)
+    _, counts, details = calls.values[-1]
     return Measurement(
         case=case,
         table=table,
-        runs=runs,
+        timings=calls.timings,
+        phases=phases,
         counts=counts,
-        rss_start_mib=rss_start,
-        rss_peak_mib=rss_peak,
-        timed_seconds=time.perf_counter() - wall,
-        other_cpu_seconds=max(other, 0.0),
         details=details,
+        rss_start_mib=calls.rss_ready_mib,
     )
-
-
-def _quiet() -> None:
-    """Send the measuring process's stdout (DuckDB's progress bars) to /dev/null."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
-
-
-def measure_isolated(case: str, path: Path, table: str, repeat: int) -> Measurement:
-    """``measure`` in a freshly spawned process (its own memory peak, no state from other cases)."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_quiet) as pool:
-        return pool.submit(measure, case, str(path), table, repeat).result()
 
 
 def profile_engine(path: Path, top: int = 25) -> None:
@@ -618,16 +559,12 @@ def _datacontract_startup() -> tuple[str | None, float]:
     """``datacontract --version``: what it prints (None if it does not run) and its wall time."""
     if not DATACONTRACT_EXE.exists():
         return None, 0.0
-    start = time.perf_counter()
     try:
-        done = subprocess.run(
-            [str(DATACONTRACT_EXE), "--version"], capture_output=True, text=True, timeout=120
-        )
-    except (OSError, subprocess.SubprocessError):
+        done = run_process([str(DATACONTRACT_EXE), "--version"], cwd=Path.cwd(), env=os.environ)
+    except RuntimeError:  # it does not start
         return None, 0.0
-    seconds = time.perf_counter() - start
     lines = done.stdout.strip().splitlines()
-    return (lines[-1] if done.returncode == 0 and lines else None), seconds
+    return (lines[-1] if done.returncode == 0 and lines else None), done.sample.seconds
 
 
 def datacontract_cli(*, build: bool) -> tuple[dict[str, Any] | None, str]:
@@ -706,80 +643,28 @@ def prepare_datacontract(delta: Path) -> Path:
 # -- reporting -------------------------------------------------------------------------------
 
 
-def machine_info() -> dict[str, Any]:
-    """CPU, memory, Python and library versions of this machine."""
-    cpu_model = ""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        cpu_model = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in cpuinfo.read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            "",
-        )
-    meminfo = (
-        Path("/proc/meminfo").read_text().splitlines() if Path("/proc/meminfo").exists() else []
-    )
-    mem_kib = next((int(line.split()[1]) for line in meminfo if line.startswith("MemTotal")), 0)
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)),
-        "cpu_model": cpu_model,
-        "memory_gib": round(mem_kib / 1024**2, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "libraries": {name: importlib.metadata.version(name) for name in LIBRARIES},
-    }
-
-
-def code_version() -> dict[str, Any]:
-    """The commit measured, and whether ``platform_lib`` had uncommitted changes."""
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    return {
-        "commit": git("rev-parse", "HEAD"),
-        "platform_lib_changed": bool(git("status", "--porcelain", "--", "platform_lib")),
-    }
-
-
 def table_size_mib(path: Path) -> float:
     """Size of the table's Parquet files, in MiB."""
     return sum(f.stat().st_size for f in path.rglob("*.parquet")) / 1024**2
 
 
-def _fmt_seconds(seconds: float) -> str:
-    return f"{seconds:.3f} s" if seconds < 10 else f"{seconds:.2f} s"
-
-
 def timing_table(title: str, measurements: dict[str, Measurement]) -> Table:
     """Medians of every case and phase, with the ratio against the hand-written polars select."""
-    reference = measurements[REFERENCE].medians["total"]
-    table = Table(title=title)
-    for column in ("case", "median", "min", "max", f"x {REFERENCE}", "peak RSS"):
-        table.add_column(column, justify="left" if column == "case" else "right")
+    rows: list[report.Row] = []
     for case, measurement in measurements.items():
-        label = CASES[case][1]
-        for phase, median in measurement.medians.items():
-            runs = measurement.runs[phase]
-            is_total = phase == "total"
-            name = label if is_total else f"  {phase}"
-            peak = f"{measurement.rss_peak_mib:,.0f} MiB" if is_total else ""
-            table.add_row(
-                name,
-                _fmt_seconds(median),
-                _fmt_seconds(min(runs)),
-                _fmt_seconds(max(runs)),
-                f"{median / reference:.2f}",
-                peak,
-                style=None if is_total else "dim",
-            )
-    return table
+        for phase, wall in measurement.summaries().items():
+            if phase == "total":
+                peak = report.mib_text(measurement.timings.rss_peak_mib)
+                rows.append(report.Row(CASES[case][1], wall, (peak,)))
+            else:
+                rows.append(report.Row(f"  {phase}", wall, ("",), phase=True))
+    return report.timing_table(
+        title,
+        rows,
+        reference=REFERENCE,
+        reference_wall=measurements[REFERENCE].timings.wall,
+        columns=("peak RSS",),
+    )
 
 
 def agreement(measurements: dict[str, Measurement]) -> dict[str, dict[str, float | None]]:
@@ -817,8 +702,8 @@ def targets(
 ) -> dict[str, dict[str, Any]]:
     """The issue's targets on the clean table: engine / polars and datacontract-cli / engine."""
     clean = results["clean"]
-    engine = clean["engine"].medians["total"]
-    polars = clean[REFERENCE].medians["total"]
+    engine = clean["engine"].timings.wall.median
+    polars = clean[REFERENCE].timings.wall.median
     bad = results["bad"]
     found: dict[str, dict[str, Any]] = {
         "engine_vs_polars": {
@@ -826,13 +711,13 @@ def targets(
             "engine_seconds": engine,
             "polars_seconds": polars,
             "ratio": engine / polars,
-            "ratio_bad_rows": bad["engine"].medians["total"] / bad[REFERENCE].medians["total"],
+            "ratio_bad_rows": bad["engine"].timings.wall.ratio_to(bad[REFERENCE].timings.wall),
             "met": engine / polars <= TARGET_VS_POLARS,
         }
     }
     target = f"engine >= {TARGET_VS_DATACONTRACT:.0f}x faster than datacontract-cli test"
     if "datacontract" in clean:
-        other = clean["datacontract"].medians["total"]
+        other = clean["datacontract"].timings.wall.median
         found["engine_vs_datacontract"] = {
             "target": target,
             "engine_seconds": engine,
@@ -851,17 +736,12 @@ def targets(
 
 def print_targets(console: Console, found: dict[str, dict[str, Any]]) -> None:
     """One line per target: met / missed (or not measured) with its figures."""
-
-    def verdict(met: bool | None) -> str:
-        return {True: "[bold green]met[/]", False: "[bold red]missed[/]"}.get(
-            met, "[yellow]not measured[/]"
-        )
-
+    verdict, seconds = report.verdict, report.seconds_text
     polars = found["engine_vs_polars"]
     console.print(
         f"target {polars['target']}: {verdict(polars['met'])}, {polars['ratio']:.2f}x "
-        f"(engine {_fmt_seconds(polars['engine_seconds'])}, polars "
-        f"{_fmt_seconds(polars['polars_seconds'])}, clean table; "
+        f"(engine {seconds(polars['engine_seconds'])}, polars "
+        f"{seconds(polars['polars_seconds'])}, clean table; "
         f"{polars['ratio_bad_rows']:.2f}x with ~{BAD_SHARE:.0%} bad rows)"
     )
     other = found["engine_vs_datacontract"]
@@ -870,8 +750,8 @@ def print_targets(console: Console, found: dict[str, dict[str, Any]]) -> None:
     else:
         console.print(
             f"target {other['target']}: {verdict(other['met'])}, {other['speedup']:.1f}x "
-            f"(datacontract-cli {_fmt_seconds(other['datacontract_seconds'])}, engine "
-            f"{_fmt_seconds(other['engine_seconds'])}, clean table)"
+            f"(datacontract-cli {seconds(other['datacontract_seconds'])}, engine "
+            f"{seconds(other['engine_seconds'])}, clean table)"
         )
 
 
@@ -894,7 +774,7 @@ def main(
     Returns:
         The JSON results file, ``benchmarks/results/validation-<rows>.json``.
     """
-    console = Console(width=max(Console().width, 112))
+    console = report.wide_console()
     started = time.perf_counter()
     clean = data.ensure_delta(rows, seed=seed)
     bad = data.ensure_delta(rows, seed=seed, bad_share=BAD_SHARE)
@@ -924,12 +804,12 @@ def main(
     for case, table in plan:
         if case in skipped:
             continue
-        path = clean if table == "clean" else bad
+        path = str(clean if table == "clean" else bad)
         if case not in OPTIONAL_CASES:
-            results[table][case] = measure_isolated(case, path, table, repeat)
+            results[table][case] = in_fresh_process(measure_case, case, path, table, repeat)
             continue
         try:
-            results[table][case] = measure_isolated(case, path, table, repeat)
+            results[table][case] = in_fresh_process(measure_case, case, path, table, repeat)
         except Exception as error:  # an outside tool failing skips its case, never the run
             skipped[case] = f"failed on the {table} table: {type(error).__name__}: {error}"
             console.print(f"[yellow]skipped[/] {case}: {escape(skipped[case])}")
@@ -951,11 +831,7 @@ def main(
     problems = {table: _disagreements(c) for table, c in checks.items()}
     for table, by_case in results.items():
         for case, m in by_case.items():
-            if m.other_cpu_seconds > NOISY_SHARE * m.timed_seconds * (os.cpu_count() or 1):
-                console.print(
-                    f"[yellow]noisy[/]: other processes used {m.other_cpu_seconds:.1f} CPU s "
-                    f"during the {m.timed_seconds:.1f} s of {case} on the {table} table"
-                )
+            report.print_noisy(console, f"{case} on the {table} table", m.timings)
     for table, names in problems.items():
         if names:
             console.print(f"[bold red]counts differ on the {table} table:[/] {', '.join(names)}")
@@ -970,61 +846,54 @@ def main(
             )
     if datacontract is not None:
         console.print(
-            f"  (its timings include the process: `datacontract --version` alone took "
-            f"{_fmt_seconds(datacontract['startup_seconds'])}; types are not checked on Parquet)"
+            "  (its timings include the process: `datacontract --version` alone took "
+            f"{report.seconds_text(datacontract['startup_seconds'])}; "
+            "types are not checked on Parquet)"
         )
     found = targets(results, skipped)
     print_targets(console, found)
 
-    out = data.RESULTS / f"validation-{rows}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "P1 validation",
-                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "rows": rows,
-                "repeat": repeat,
-                "seed": seed,
-                "bad_share": BAD_SHARE,
-                "reference": REFERENCE,
-                "table_mib": round(table_size_mib(clean), 1),
-                "machine": machine_info(),
-                "code": code_version(),
-                "cases": {case: label for case, (_, label) in CASES.items()},
-                "tools": {"pandera": pandera, "datacontract-cli": datacontract},
-                "skipped": skipped,
-                "targets": found,
-                "results": {
-                    table: {
-                        case: {
-                            **asdict(m),
-                            "ratios": {
-                                phase: median / by_case[REFERENCE].medians["total"]
-                                for phase, median in m.medians.items()
-                            },
-                        }
-                        for case, m in by_case.items()
+    reference = {table: by_case[REFERENCE].timings.wall for table, by_case in results.items()}
+    return report.write_results(
+        console,
+        f"validation-{rows}.json",
+        "P1 validation",
+        {
+            "rows": rows,
+            "repeat": repeat,
+            "seed": seed,
+            "bad_share": BAD_SHARE,
+            "reference": REFERENCE,
+            "table_mib": round(table_size_mib(clean), 1),
+            "cases": {case: label for case, (_, label) in CASES.items()},
+            "tools": {"pandera": pandera, "datacontract-cli": datacontract},
+            "skipped": skipped,
+            "targets": found,
+            "results": {
+                table: {
+                    case: {
+                        **asdict(m),
+                        "ratios": {
+                            phase: wall.ratio_to(reference[table])
+                            for phase, wall in m.summaries().items()
+                        },
                     }
-                    for table, by_case in results.items()
-                },
-                "checks": checks,
-                "counts_agree": not any(problems.values()),
-                "wall_seconds": round(time.perf_counter() - started, 1),
+                    for case, m in by_case.items()
+                }
+                for table, by_case in results.items()
             },
-            indent=2,
-        )
-        + "\n"
+            "checks": checks,
+            "counts_agree": not any(problems.values()),
+        },
+        started=started,
     )
-    console.print(f"wrote {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
-    return out
 
 
 def cli() -> None:
     """Parse the command line and run the benchmark (or profile the engine once)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the table")
+    data.add_table_arguments(parser, rows=10_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per case")
-    parser.add_argument("--seed", type=int, default=data.DEFAULT_SEED)
     parser.add_argument(
         "--build-venv",
         action=argparse.BooleanOptionalAction,

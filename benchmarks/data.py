@@ -200,11 +200,16 @@ def ensure_delta(rows: int, *, seed: int = DEFAULT_SEED, bad_share: float = 0.0)
     return path
 
 
+def add_table_arguments(parser: argparse.ArgumentParser, *, rows: int) -> None:
+    """The generated table's options: ``--rows`` (default ``rows``) and ``--seed``."""
+    parser.add_argument("--rows", type=int, default=rows, help="rows of the table")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of its values")
+
+
 def main() -> None:
     """Build (or confirm) one benchmark table and print where it is."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    add_table_arguments(parser, rows=1_000_000)
     parser.add_argument("--bad-share", type=float, default=0.0)
     args = parser.parse_args()
     print(ensure_delta(args.rows, seed=args.seed, bad_share=args.bad_share))
