@@ -41,9 +41,9 @@ from data import DATA_ROOT, RESULTS
 from platform_lib.contracts.loader import load_contract_text
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
+from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.partitions import PartitionWrite, daily
-from platform_lib.lake.publish import publish
-from platform_lib.lake.writer import WriteMode
+from platform_lib.lake.publish.whole import publish
 from platform_lib.settings import MeshSettings
 
 FIRST_DAY = dt.date(2025, 1, 1)

@@ -80,9 +80,10 @@ import data
 from platform_lib.contracts.loader import load_contract
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
-from platform_lib.lake.publish import PublishOutcome, publish
-from platform_lib.lake.publish_stream import publish_stream
-from platform_lib.lake.writer import WriteMode
+from platform_lib.lake.committer import WriteMode
+from platform_lib.lake.publish.outcome import PublishOutcome
+from platform_lib.lake.publish.stream import publish_stream
+from platform_lib.lake.publish.whole import publish
 from platform_lib.quality.stream import DEFAULT_BATCH_ROWS
 from platform_lib.settings import MeshSettings, resolve_settings
 

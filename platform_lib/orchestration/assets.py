@@ -35,7 +35,7 @@ from platform_lib.conventions import DELTA_KIND, Layer, TableKey, standard_tags
 from platform_lib.errors import MeshError
 from platform_lib.lake.duckdb_inputs import mask_columns, register_input
 from platform_lib.lake.partitions import PARTITION_RULE, PARTITION_TYPES, PartitionWrite
-from platform_lib.lake.publish_stream import publish_rows
+from platform_lib.lake.publish import publish_rows
 from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
 from platform_lib.lake.write_scope import loading_declared_reads, writing_for

@@ -10,10 +10,10 @@ import pytest
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
+from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.partitions import PARTITION_RULE, PartitionWrite, daily, days_in
-from platform_lib.lake.publish import publish
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow, table_state
-from platform_lib.lake.writer import WriteMode
 from tests.conftest import MeshEnv, contract_for
 
 KEY = TableKey.parse("shop/curated/bookings")

@@ -8,9 +8,10 @@ from deltalake import DeltaTable
 
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
-from platform_lib.lake.publish import publish, reconcile, row_hashes
+from platform_lib.lake.committer import Committer, WriteMode
+from platform_lib.lake.publish.quarantine import reconcile, row_hashes
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow, table_state
-from platform_lib.lake.writer import WriteMode, write_table
 from tests.conftest import MeshEnv, contract_for
 
 KEY = TableKey.parse("shop/curated/orders")
@@ -137,8 +138,7 @@ def test_quarantine_rows_of_an_interrupted_run_are_reconciled(
     crashed = orders([None]).append_column("violated_rules", pa.array([["id_required"]]))
     crashed = crashed.append_column("run_id", pa.array(["run-2"]))
     crashed = crashed.append_column("row_hash", row_hashes(crashed.drop_columns(["run_id"])))
-    write_table(
-        KEY.quarantine.uri(settings),
+    Committer(KEY.quarantine.uri(settings)).write_table(
         crashed,
         mode=WriteMode.APPEND,
         commit_metadata={"mesh.run_id": "run-2"},

@@ -16,17 +16,13 @@ from deltalake import DeltaTable
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
+from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.partitions import PartitionWrite, daily
-from platform_lib.lake.publish import PublishOutcome, publish
-from platform_lib.lake.publish_stream import (
-    RoutedOutcome,
-    WritePath,
-    publish_rows,
-    publish_stream,
-    read_ahead,
-)
+from platform_lib.lake.publish import publish_rows
+from platform_lib.lake.publish.outcome import PublishOutcome, WritePath
+from platform_lib.lake.publish.stream import publish_stream, read_ahead
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow, table_state
-from platform_lib.lake.writer import WriteMode
 from platform_lib.quality.engine import validate_batch
 from platform_lib.quality.stream import KeySet, rebatch, row_keys, validate_stream
 from tests.conftest import MeshEnv, contract_for
@@ -553,7 +549,7 @@ def test_read_ahead_hands_over_items_errors_and_an_early_stop() -> None:
 
 def route(
     env: MeshEnv, contract: TableContract, rows: pa.Table | pa.RecordBatchReader, threshold: int
-) -> RoutedOutcome:
+) -> PublishOutcome:
     return publish_rows(
         STREAM,
         rows,

@@ -11,9 +11,9 @@ from dagster import DagsterInstance
 from platform_lib.contracts.registry import project_registry
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.lake.publish import publish
+from platform_lib.lake.committer import WriteMode
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow
-from platform_lib.lake.writer import WriteMode
 from platform_lib.mesh.graph import load_mesh
 from platform_lib.mesh.run import materialize_mesh
 from platform_lib.operations.replay import REPLAY_TAG, replay_table

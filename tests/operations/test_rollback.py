@@ -10,8 +10,9 @@ from deltalake import DeltaTable
 from platform_lib.contracts.registry import project_registry
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.lake.publish import RUN_ID_METADATA, publish
-from platform_lib.lake.writer import WriteMode
+from platform_lib.lake.committer import WriteMode
+from platform_lib.lake.publish.run_ids import RUN_ID_METADATA
+from platform_lib.lake.publish.whole import publish
 from platform_lib.mesh.graph import MeshGraph, load_mesh
 from platform_lib.operations.rollback import rollback_table
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, run_command

@@ -12,10 +12,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from platform_lib.conventions import TableKey
+from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.partitions import PartitionWrite, daily
-from platform_lib.lake.publish import publish
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow
-from platform_lib.lake.writer import WriteMode
 from platform_lib.mesh.graph import load_mesh
 from platform_lib.mesh.run import materialize_mesh
 from platform_lib.settings import resolve_settings

@@ -11,9 +11,9 @@ from duckdb import DuckDBPyConnection, DuckDBPyRelation
 
 from platform_lib import Layer, TableKey, domain_definitions, reads, table
 from platform_lib.contracts.registry import ContractRegistry, load_registry
-from platform_lib.lake.publish_stream import publish_rows
+from platform_lib.lake.committer import WriteMode
+from platform_lib.lake.publish import publish_rows
 from platform_lib.lake.reader import read_arrow, table_exists
-from platform_lib.lake.writer import WriteMode
 from platform_lib.orchestration.table_spec import TableSpec
 from platform_lib.settings import resolve_settings
 from tests.conftest import MeshEnv, write_contract

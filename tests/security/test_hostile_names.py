@@ -9,11 +9,11 @@ from deltalake import DeltaTable, write_deltalake
 
 from platform_lib.contracts.loader import load_contract
 from platform_lib.conventions import TableKey
+from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.duckdb_inputs import mask_columns, register_input
 from platform_lib.lake.partitions import daily
-from platform_lib.lake.publish import publish
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow
-from platform_lib.lake.writer import WriteMode
 from platform_lib.settings import MeshSettings
 from platform_lib.sql import quote_literal
 from tests.conftest import contract_for, write_contract

@@ -7,11 +7,11 @@ import pyarrow as pa
 import pytest
 
 from platform_lib import CsvSource, MeshError, TableKey
-from platform_lib.lake.publish import publish
+from platform_lib.lake.committer import WriteMode
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.raw_ingest import ingest_landing_folder
 from platform_lib.lake.reader import table_exists
 from platform_lib.lake.write_scope import writing_for
-from platform_lib.lake.writer import WriteMode
 from platform_lib.settings import MeshSettings
 from tests.conftest import contract_for
 

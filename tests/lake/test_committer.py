@@ -1,4 +1,4 @@
-"""The Delta writer against real tables on disk, read back through deltalake, polars and DuckDB."""
+"""The Delta committer against real tables on disk, read back by deltalake, polars and DuckDB."""
 
 import datetime as dt
 from pathlib import Path
@@ -9,8 +9,8 @@ import pytest
 from deltalake import DeltaTable
 
 from platform_lib.errors import MeshError
+from platform_lib.lake.committer import Committer, WriteMode
 from platform_lib.lake.reader import read_arrow, table_state
-from platform_lib.lake.writer import WriteMode, write_table
 from tests.conftest import sql
 
 DAY1, DAY2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
@@ -22,9 +22,10 @@ def rows(days: list[dt.date], amounts: list[int]) -> pa.Table:
 
 def test_overwrite_then_append_versions_and_rows(tmp_path: Path) -> None:
     uri = str(tmp_path / "t")
-    first = write_table(uri, rows([DAY1], [1]), mode=WriteMode.OVERWRITE)
-    second = write_table(uri, rows([DAY1, DAY2], [2, 3]), mode=WriteMode.APPEND)
-    third = write_table(uri, rows([DAY2], [4]), mode=WriteMode.OVERWRITE)
+    committer = Committer(uri)
+    first = committer.write_table(rows([DAY1], [1]), mode=WriteMode.OVERWRITE)
+    second = committer.write_table(rows([DAY1, DAY2], [2, 3]), mode=WriteMode.APPEND)
+    third = committer.write_table(rows([DAY2], [4]), mode=WriteMode.OVERWRITE)
 
     assert (first.version, second.version, third.version) == (0, 1, 2)
     assert second.rows_written == 2
@@ -34,10 +35,11 @@ def test_overwrite_then_append_versions_and_rows(tmp_path: Path) -> None:
 
 def test_replace_partitions_touches_only_the_batch_days(tmp_path: Path) -> None:
     uri = str(tmp_path / "t")
-    write_table(uri, rows([DAY1, DAY2], [1, 2]), mode=WriteMode.APPEND, partition_by=["day"])
+    committer = Committer(uri)
+    committer.write_table(rows([DAY1, DAY2], [1, 2]), mode=WriteMode.APPEND, partition_by=["day"])
 
-    write_table(
-        uri, rows([DAY2, DAY2], [20, 21]), mode=WriteMode.REPLACE_PARTITIONS, partition_by=["day"]
+    committer.write_table(
+        rows([DAY2, DAY2], [20, 21]), mode=WriteMode.REPLACE_PARTITIONS, partition_by=["day"]
     )
 
     table = pl.read_delta(uri).sort("amount")
@@ -49,22 +51,23 @@ def test_replace_partitions_refuses_a_non_date_partition_column(tmp_path: Path) 
     naive = pa.table({"ts": pa.array([dt.datetime(2026, 11, 1, 12)], pa.timestamp("us"))})
 
     with pytest.raises(MeshError, match="must be a date column"):
-        write_table(uri, naive, mode=WriteMode.REPLACE_PARTITIONS, partition_by=["ts"])
+        Committer(uri).write_table(naive, mode=WriteMode.REPLACE_PARTITIONS, partition_by=["ts"])
     assert table_state(uri) is None
 
 
 def test_append_with_another_schema_fails_clearly_and_keeps_the_table(tmp_path: Path) -> None:
     uri = str(tmp_path / "t")
-    write_table(uri, rows([DAY1], [1]), mode=WriteMode.OVERWRITE)
+    committer = Committer(uri)
+    committer.write_table(rows([DAY1], [1]), mode=WriteMode.OVERWRITE)
 
     with pytest.raises(MeshError, match="do not match the table's schema"):
-        write_table(uri, pa.table({"other": ["x"]}), mode=WriteMode.APPEND)
+        committer.write_table(pa.table({"other": ["x"]}), mode=WriteMode.APPEND)
     assert table_state(uri) == table_state(uri).model_copy(update={"version": 0, "rows": 1})
 
 
 def test_tables_are_readable_offline_by_deltalake_polars_and_duckdb(tmp_path: Path) -> None:
     uri = str(tmp_path / "t")
-    write_table(uri, rows([DAY1, DAY2], [5, 7]), mode=WriteMode.OVERWRITE)
+    Committer(uri).write_table(rows([DAY1, DAY2], [5, 7]), mode=WriteMode.OVERWRITE)
 
     dataset = DeltaTable(uri).to_pyarrow_dataset()
     total = sql("SELECT sum(amount) FROM dataset", dataset=dataset)[0][0]
