@@ -43,6 +43,7 @@ from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
 from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.partitions import PartitionWrite, daily
+from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.publish.whole import publish
 from platform_lib.settings import MeshSettings
 
@@ -152,8 +153,11 @@ def run_case(case: str, lake: str, days: int, rows: int, repeat: int, out: objec
     def once() -> None:
         outcomes.append(
             publish(
-                KEY if write is not None else STANDALONE, batch, contract=rules,
-                mode=WriteMode.OVERWRITE, settings=settings, run_id="bench", partition=write,
+                PublishRequest(
+                    KEY if write is not None else STANDALONE, contract=rules,
+                    mode=WriteMode.OVERWRITE, settings=settings, run_id="bench", partition=write,
+                ),
+                batch,
             )
         )  # fmt: skip
 

@@ -82,10 +82,11 @@ from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
 from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.publish.outcome import PublishOutcome
+from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.publish.stream import publish_stream
 from platform_lib.lake.publish.whole import publish
 from platform_lib.quality.stream import DEFAULT_BATCH_ROWS
-from platform_lib.settings import MeshSettings, resolve_settings
+from platform_lib.settings import resolve_settings
 
 BAD_SHARE = 0.01
 KEY = TableKey.parse("bench/curated/transactions")
@@ -143,8 +144,12 @@ def _outcome_counts(outcome: PublishOutcome) -> dict[str, int]:
     }
 
 
-def _settings(lake: Path) -> MeshSettings:
-    return resolve_settings({"MESH_LAKE_ROOT": str(lake)})
+def _request(lake: Path, contract: TableContract) -> PublishRequest:
+    """The benchmark's publish: an overwrite of the table into the lake at ``lake``."""
+    settings = resolve_settings({"MESH_LAKE_ROOT": str(lake)})
+    return PublishRequest(
+        KEY, contract=contract, mode=WriteMode.OVERWRITE, settings=settings, run_id="bench"
+    )
 
 
 def _case(
@@ -160,25 +165,12 @@ def _case(
             return {"rows": int(counts["rows"]), "published": table.num_rows}
 
         def whole(lake: Path) -> dict[str, int]:
-            return _outcome_counts(
-                publish(
-                    KEY,
-                    table,
-                    contract=contract,
-                    mode=WriteMode.OVERWRITE,
-                    settings=_settings(lake),
-                    run_id="bench",
-                )
-            )
+            return _outcome_counts(publish(_request(lake, contract), table))
 
         def streamed(lake: Path) -> dict[str, int]:
             outcome = publish_stream(
-                KEY,
+                _request(lake, contract),
                 table.to_reader(max_chunksize=batch_rows),
-                contract=contract,
-                mode=WriteMode.OVERWRITE,
-                settings=_settings(lake),
-                run_id="bench",
                 batch_rows=batch_rows,
             )
             return {**_outcome_counts(outcome), "batches": outcome.batches}
@@ -206,28 +198,15 @@ def _case(
 
     def stream(lake: Path, half: bool = False) -> dict[str, int]:
         outcome = publish_stream(
-            KEY,
+            _request(lake, contract),
             first_half() if half else source(),
-            contract=contract,
-            mode=WriteMode.OVERWRITE,
-            settings=_settings(lake),
-            run_id="bench",
             batch_rows=batch_rows,
         )
         return {**_outcome_counts(outcome), "batches": outcome.batches}
 
     def read_whole(lake: Path) -> dict[str, int]:
         table = source().read_all()
-        return _outcome_counts(
-            publish(
-                KEY,
-                table,
-                contract=contract,
-                mode=WriteMode.OVERWRITE,
-                settings=_settings(lake),
-                run_id="bench",
-            )
-        )
+        return _outcome_counts(publish(_request(lake, contract), table))
 
     def stream_half(lake: Path) -> dict[str, int]:
         return stream(lake, half=True)

@@ -117,92 +117,58 @@ class Committer:
 
     def write_table(
         self,
-        data: pa.Table,
+        rows: pa.Table | pa.RecordBatchReader,
         *,
         mode: WriteMode,
         partition_by: Sequence[str] = (),
         commit_metadata: dict[str, str] | None = None,
         predicate: str | None = None,
     ) -> WriteResult:
-        """Write ``data`` to the table in one commit.
+        """Write ``rows`` to the table in one commit.
+
+        ``rows`` may be a stream (a record batch reader, consumed once): deltalake writes Parquet
+        files as its batches arrive and commits when it ends. If the stream raises, nothing is
+        committed (files already written are referenced by no version, until a ``VACUUM``) and
+        its exception reaches the caller as it was raised: raising is how a stream's producer
+        stops the commit.
 
         Args:
-            data: The rows to write.
+            rows: The rows to write: an Arrow table, or a stream of record batches.
             mode: See :class:`WriteMode`.
-            partition_by: Partition columns. ``REPLACE_PARTITIONS`` needs exactly one, of type
-                date, unless ``predicate`` is given.
+            partition_by: Partition columns. Replacing the partitions of an Arrow table without
+                ``predicate`` needs exactly one, of type date.
             commit_metadata: Recorded in the Delta commit (e.g. the run id), read back by
                 history().
-            predicate: With ``REPLACE_PARTITIONS``, the rows to replace (a day of a partitioned
-                table, from :mod:`partitions`); every row of ``data`` must match it. Without it,
-                the dates present in ``data`` are replaced.
+            predicate: With ``REPLACE_PARTITIONS`` (only), the rows to replace (a day of a
+                partitioned table, from :mod:`partitions`); every row written must match it.
+                Without it, the dates present in an Arrow table are replaced; a stream needs it.
 
         Returns:
             The committed Delta version and the number of rows written.
 
         Raises:
-            MeshError: The batch does not fit the table (schema or partitioning).
+            MeshError: The rows do not fit the table (schema or partitioning), or a stream's
+                predicate is missing or given with another mode.
             WriteConflict: A concurrent writer committed an overlapping change first.
+            Exception: Whatever a stream raised, as it raised it.
 
         Example:
             >>> Committer("/tmp/lake/t").write_table(pa.table({"a": [1]}), mode=WriteMode.OVERWRITE)
         """
+        if isinstance(rows, pa.RecordBatchReader):
+            check_stream_predicate(mode, predicate)
+            return self._write_stream(
+                _WatchedStream(rows), mode, partition_by, predicate, commit_metadata
+            )
         if mode is WriteMode.REPLACE_PARTITIONS and predicate is None:
-            predicate = partition_predicate(data, partition_by)
+            predicate = partition_predicate(rows, partition_by)
             if predicate is None:
                 return WriteResult(uri=self.uri, mode=mode, version=self._version(), rows_written=0)
         self._commit(
-            lambda: self._write_deltalake(data, mode, partition_by, predicate, commit_metadata)
+            lambda: self._write_deltalake(rows, mode, partition_by, predicate, commit_metadata)
         )
         return WriteResult(
-            uri=self.uri, mode=mode, version=self._table().version(), rows_written=data.num_rows
-        )
-
-    def write_stream(
-        self,
-        batches: pa.RecordBatchReader,
-        *,
-        mode: WriteMode,
-        partition_by: Sequence[str] = (),
-        commit_metadata: dict[str, str] | None = None,
-        predicate: str | None = None,
-    ) -> WriteResult:
-        """Write the stream ``batches`` to the table in one commit, made once the stream ends.
-
-        deltalake writes Parquet files as the batches arrive; if the stream raises, nothing is
-        committed (files already written are referenced by no version, until a ``VACUUM``).
-
-        Args:
-            batches: The rows; consumed once. Raising in it is how a caller stops the commit.
-            mode: See :class:`WriteMode`; ``REPLACE_PARTITIONS`` needs ``predicate``.
-            partition_by, commit_metadata: As for :meth:`write_table`.
-            predicate: With ``REPLACE_PARTITIONS`` (only): the rows to replace; every row of the
-                stream must match it.
-
-        Returns:
-            The committed Delta version and the number of rows the stream held.
-
-        Raises:
-            MeshError: A predicate missing or given with another mode, or rows that do not fit
-                the table.
-            WriteConflict: A concurrent writer committed an overlapping change first.
-            Exception: Whatever the stream raised, as it raised it.
-        """
-        check_stream_predicate(mode, predicate)
-        stream = _WatchedStream(batches)
-
-        def commit() -> None:
-            try:
-                self._write_deltalake(
-                    stream.reader(), mode, partition_by, predicate, commit_metadata
-                )
-            except DeltaError as error:  # deltalake reports the stream's exception wrapped
-                stream.raise_own_error(error)
-                raise
-
-        self._commit(commit)
-        return WriteResult(
-            uri=self.uri, mode=mode, version=self._table().version(), rows_written=stream.rows
+            uri=self.uri, mode=mode, version=self._table().version(), rows_written=rows.num_rows
         )
 
     def insert_new_rows(
@@ -289,6 +255,30 @@ class Committer:
             lambda: table.restore(version, commit_properties=_commit_properties(commit_metadata))
         )
         return table.version()
+
+    def _write_stream(
+        self,
+        stream: "_WatchedStream",
+        mode: WriteMode,
+        partition_by: Sequence[str],
+        predicate: str | None,
+        commit_metadata: dict[str, str] | None,
+    ) -> WriteResult:
+        """One commit of ``stream`` (never retried: a stream is read once)."""
+
+        def commit() -> None:
+            try:
+                self._write_deltalake(
+                    stream.reader(), mode, partition_by, predicate, commit_metadata
+                )
+            except DeltaError as error:  # deltalake reports the stream's exception wrapped
+                stream.raise_own_error(error)
+                raise
+
+        self._commit(commit)
+        return WriteResult(
+            uri=self.uri, mode=mode, version=self._table().version(), rows_written=stream.rows
+        )
 
     def _commit(self, commit: Callable[[], T], *, attempts: int = 1) -> T:
         """Run ``commit``, again while a concurrent writer wins (up to ``attempts`` runs), with

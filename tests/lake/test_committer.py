@@ -86,7 +86,7 @@ def test_a_stream_commits_once_at_its_end(tmp_path: Path) -> None:
     uri = str(tmp_path / "t")
     batches = rows([DAY1, DAY2, DAY2], [1, 2, 3]).to_batches(max_chunksize=1)
 
-    result = Committer(uri).write_stream(
+    result = Committer(uri).write_table(
         pa.RecordBatchReader.from_batches(batches[0].schema, batches), mode=WriteMode.OVERWRITE
     )
 
@@ -108,7 +108,7 @@ def test_a_streams_own_error_reaches_the_caller_and_nothing_is_committed(tmp_pat
 
     schema = rows([], []).schema
     with pytest.raises(SourceBroke, match="went away") as raised:
-        committer.write_stream(
+        committer.write_table(
             pa.RecordBatchReader.from_batches(schema, failing()), mode=WriteMode.APPEND
         )
 
@@ -121,9 +121,9 @@ def test_a_stream_replaces_partitions_only_by_a_predicate(tmp_path: Path) -> Non
     reader = rows([DAY1], [1]).to_reader()
 
     with pytest.raises(MeshError, match="needs the predicate"):
-        committer.write_stream(reader, mode=WriteMode.REPLACE_PARTITIONS, partition_by=["day"])
+        committer.write_table(reader, mode=WriteMode.REPLACE_PARTITIONS, partition_by=["day"])
     with pytest.raises(MeshError, match="mode is append"):
-        committer.write_stream(reader, mode=WriteMode.APPEND, predicate="day = '2026-11-01'")
+        committer.write_table(reader, mode=WriteMode.APPEND, predicate="day = '2026-11-01'")
     assert table_state(committer.uri) is None
 
 

@@ -17,6 +17,7 @@ from platform_lib.contracts.loader import load_contract
 from platform_lib.conventions import TableKey
 from platform_lib.lake.committer import Committer, WriteConflict, WriteMode
 from platform_lib.lake.partitions import PartitionWrite, daily
+from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.raw_ingest import CsvSource, ingest_landing_folder
 from platform_lib.settings import resolve_settings
@@ -51,13 +52,15 @@ def _publish_day(args: dict[str, str]) -> dict[str, object]:
         }
     )
     outcome = publish(
-        TableKey.parse(args["key"]),
+        PublishRequest(
+            TableKey.parse(args["key"]),
+            contract=load.contract,
+            mode=WriteMode.OVERWRITE,
+            settings=resolve_settings(),
+            run_id=args["run"],
+            partition=PartitionWrite(daily("at", start="2026-01-01"), day, "date"),
+        ),
         batch,
-        contract=load.contract,
-        mode=WriteMode.OVERWRITE,
-        settings=resolve_settings(),
-        run_id=args["run"],
-        partition=PartitionWrite(daily("at", start="2026-01-01"), day, "date"),
     )
     return {"committed": outcome.committed, "quarantined": outcome.validation.rows_rejected}
 

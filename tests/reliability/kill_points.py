@@ -41,7 +41,6 @@ _DELTA_COMMITS = frozenset({"write_deltalake", "execute", "delete", "restore"})
 """deltalake's Python entry points that end in a commit (``execute`` is a merge's)."""
 _COMMITTING_FUNCTIONS = _DELTA_COMMITS | {
     "write_table",
-    "write_stream",
     "insert_new_rows",
     "delete_rows",
     "restore_version",

@@ -14,14 +14,13 @@ import pyarrow.compute as pc
 import pytest
 
 from platform_lib.conventions import TableKey
-from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.partitions import PartitionWrite, daily
 from platform_lib.lake.publish.plan import plan_publish
 from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow, table_state
 from platform_lib.quality.engine import validate_batch
 from platform_lib.settings import resolve_settings
-from tests.conftest import PROJECT_ROOT, contract_for, write_contract
+from tests.conftest import PROJECT_ROOT, contract_for, publish_request, write_contract
 
 KEY = TableKey.parse("shop/curated/bookings")
 BOOKINGS = """schema:
@@ -153,24 +152,26 @@ def test_a_publish_of_another_day_leaves_an_in_flight_runs_quarantine_alone(tmp_
     day_1, day_2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
     partition = daily("at", start="2026-03-01")
     run_a = plan_publish(
-        KEY,
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=settings,
-        run_id="run-a",
-        partition=PartitionWrite(partition, day_1, "date"),
+        publish_request(
+            KEY,
+            contract,
+            settings,
+            run_id="run-a",
+            partition=PartitionWrite(partition, day_1, "date"),
+        )
     )
     checked_1 = validate_batch(bookings(day_1, bad=2, rows=10), run_a.contract)
     run_a.keep_rejected(run_a.quarantine_rows(checked_1.rejected))
 
     other = publish(
-        KEY,
+        publish_request(
+            KEY,
+            contract,
+            settings,
+            run_id="run-b",
+            partition=PartitionWrite(partition, day_2, "date"),
+        ),
         bookings(day_2, bad=3, rows=10),
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=settings,
-        run_id="run-b",
-        partition=PartitionWrite(partition, day_2, "date"),
     )
 
     quarantine = read_arrow(KEY.quarantine.uri(settings))

@@ -9,14 +9,13 @@ from deltalake import DeltaTable, write_deltalake
 
 from platform_lib.contracts.loader import load_contract
 from platform_lib.conventions import TableKey
-from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.duckdb_inputs import mask_columns, register_input
 from platform_lib.lake.partitions import daily
 from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow
 from platform_lib.settings import MeshSettings
 from platform_lib.sql import quote_literal
-from tests.conftest import contract_for, write_contract
+from tests.conftest import contract_for, publish_request, write_contract
 
 HOSTILE = "we\"ird'; DROP TABLE batch; --"
 """A name closing both kinds of quote, then a second statement."""
@@ -57,12 +56,8 @@ def test_hostile_values_are_validated_and_published_as_data(tmp_path: Path) -> N
     key = TableKey.parse("shop/curated/orders")
 
     outcome = publish(
-        key,
+        publish_request(key, contract, settings_for(tmp_path)),
         batch,
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=settings_for(tmp_path),
-        run_id="run-1",
     )
 
     assert outcome.committed

@@ -10,6 +10,7 @@ Nothing that breaks a contract becomes visible, and no row is silently dropped:
 
 One core, two modes, one entry point:
 
+- :mod:`.request`: what a publish is asked to do, the input of both modes and of the router;
 - :mod:`.plan`: the set-up both modes share, built once (run id, write scope, the interrupted
   run's quarantine rows removed, a daily partition's rule, mode and predicate, uniqueness across
   days), and the outcome (:mod:`.outcome`);
@@ -26,15 +27,11 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from platform_lib.contracts.model import TableContract
-from platform_lib.conventions import TableKey
-from platform_lib.lake.committer import WriteMode
-from platform_lib.lake.partitions import PartitionWrite
 from platform_lib.lake.publish.outcome import PublishOutcome
+from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.publish.stream import publish_stream
 from platform_lib.lake.publish.whole import publish
 from platform_lib.quality.stream import DEFAULT_BATCH_ROWS
-from platform_lib.settings import MeshSettings
 
 __all__ = ["DEFAULT_STREAM_THRESHOLD_ROWS", "publish_rows"]
 
@@ -48,15 +45,9 @@ memory included) while the stream's stays put, and where batches need the engine
 
 
 def publish_rows(
-    key: TableKey,
+    request: PublishRequest,
     rows: pa.Table | pa.RecordBatchReader,
     *,
-    contract: TableContract,
-    mode: WriteMode,
-    settings: MeshSettings,
-    run_id: str,
-    partition_by: tuple[str, ...] = (),
-    partition: PartitionWrite | None = None,
     predicate: str | None = None,
     stream_threshold_rows: int = DEFAULT_STREAM_THRESHOLD_ROWS,
     batch_rows: int = DEFAULT_BATCH_ROWS,
@@ -72,26 +63,13 @@ def publish_rows(
     quarantine and verdicts; ``path`` on the outcome says which one ran.
 
     Example:
-        >>> outcome = publish_rows(key, relation.arrow(), contract=contract, mode=spec.mode,
-        ...                        settings=settings, run_id=context.run_id,
-        ...                        partition_by=spec.partition_by, partition=partition)
+        >>> request = PublishRequest(key, contract=contract, mode=spec.mode, settings=settings,
+        ...                          run_id=context.run_id, partition=partition)
+        >>> outcome = publish_rows(request, relation.arrow())
     """
-
-    def whole(table: pa.Table) -> PublishOutcome:
-        return publish(
-            key,
-            table,
-            contract=contract,
-            mode=mode,
-            settings=settings,
-            run_id=run_id,
-            partition_by=partition_by,
-            partition=partition,
-        )
-
     if isinstance(rows, pa.Table):
         if rows.num_rows <= stream_threshold_rows and predicate is None:
-            return whole(rows)
+            return publish(request, rows)
         reader = rows.to_reader(max_chunksize=batch_rows)
     else:
         peeked: list[pa.RecordBatch] = []
@@ -103,20 +81,9 @@ def publish_rows(
                 break
         else:
             if predicate is None:
-                return whole(pa.Table.from_batches(peeked, schema=rows.schema))
+                return publish(request, pa.Table.from_batches(peeked, schema=rows.schema))
         reader = pa.RecordBatchReader.from_batches(rows.schema, _chained(peeked, rows))
-    return publish_stream(
-        key,
-        reader,
-        contract=contract,
-        mode=mode,
-        settings=settings,
-        run_id=run_id,
-        partition_by=partition_by,
-        partition=partition,
-        predicate=predicate,
-        batch_rows=batch_rows,
-    )
+    return publish_stream(request, reader, predicate=predicate, batch_rows=batch_rows)
 
 
 def _chained(peeked: list[pa.RecordBatch], rest: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:

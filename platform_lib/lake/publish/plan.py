@@ -1,6 +1,7 @@
 """The set-up both modes of write-audit-publish share, decided once before any row is read.
 
-:func:`plan_publish` checks the run id, makes the committers of the table and its quarantine
+:func:`plan_publish` turns a :class:`~platform_lib.lake.publish.request.PublishRequest` into a
+:class:`PublishPlan`: it checks the run id, makes the committers of the table and its quarantine
 (which refuses a table outside the running domain's prefix) and, for one day of a
 daily-partitioned table (see :mod:`~platform_lib.lake.partitions`), adds the rule keeping the
 batch inside the day to the contract and sets the mode, the partition columns and the predicate
@@ -17,52 +18,54 @@ import pyarrow as pa
 
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.rules import Unique
-from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.committer import Committer, WriteMode, WriteResult
 from platform_lib.lake.key_lookup import values_already_held
 from platform_lib.lake.partitions import PartitionWrite
 from platform_lib.lake.publish.outcome import PublishOutcome, WritePath
 from platform_lib.lake.publish.quarantine import keep_rejected, quarantine_rows, reconcile
+from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.publish.run_ids import check_run_id, run_tag
 from platform_lib.lake.reader import table_exists, table_state
 from platform_lib.quality.engine import contract_arrow_schema
 from platform_lib.quality.results import ValidationResult
-from platform_lib.settings import MeshSettings
 
 
 @dataclass(frozen=True)
 class PublishPlan:
     """What one write-audit-publish of a table writes, and how (see the module docstring)."""
 
-    key: TableKey
-    settings: MeshSettings
-    run_id: str
+    request: PublishRequest
     contract: TableContract
     """The table's contract, with the partition's day rule for one day of a partitioned table."""
     mode: WriteMode
     partition_by: tuple[str, ...]
     predicate: str | None
     """With ``REPLACE_PARTITIONS``: the rows replaced (None: the dates of the batch)."""
-    partition: PartitionWrite | None
     table: Committer
     quarantine: Committer
 
     @property
+    def partition(self) -> PartitionWrite | None:
+        """The day of a daily-partitioned table written, if any."""
+        return self.request.partition
+
+    @property
     def tag(self) -> dict[str, str]:
         """The commit metadata of both commits: the run id."""
-        return run_tag(self.run_id)
+        return run_tag(self.request.run_id)
 
     def reconcile(self) -> int:
         """Remove the quarantine rows of an interrupted run (only the day's for a partition);
         return how many."""
-        return reconcile(self.key, self.settings, self.partition)
+        return reconcile(self.request.key, self.request.settings, self.partition)
 
     def published_elsewhere(self, batch: pa.Table) -> dict[str, pa.Array]:
         """Per unique column, the values of ``batch`` the table already publishes on other days
         (only for one day of a partitioned table; read through file statistics: see
         :mod:`~platform_lib.lake.key_lookup`)."""
-        if self.partition is None:
+        partition = self.partition
+        if partition is None:
             return {}
         columns = sorted(
             {rule.column for rule in self.contract.row_rules if isinstance(rule, Unique)}
@@ -79,14 +82,14 @@ class PublishPlan:
                 self.table.uri,
                 column,
                 values,
-                rows=self.partition.other_days,
-                skip_partition=self.partition.own_files,
+                rows=partition.other_days,
+                skip_partition=partition.own_files,
             )
         return taken
 
     def quarantine_rows(self, rejected: pa.Table) -> pa.Table:
         """``rejected`` as the quarantine keeps them (run id, row hash, day)."""
-        return quarantine_rows(rejected, self.run_id, self.partition)
+        return quarantine_rows(rejected, self.request.run_id, self.partition)
 
     def keep_rejected(self, rows: pa.Table) -> WriteResult | None:
         """Commit the quarantine rows ``rows`` (see :func:`quarantine.keep_rejected`)."""
@@ -107,8 +110,8 @@ class PublishPlan:
         """The outcome of the publish, with the published table's row count."""
         state = table_state(self.table.uri) if published is not None else None
         return PublishOutcome(
-            key=self.key,
-            run_id=self.run_id,
+            key=self.request.key,
+            run_id=self.request.run_id,
             validation=validation,
             published=published,
             quarantined=quarantined,
@@ -119,38 +122,23 @@ class PublishPlan:
         )
 
 
-def plan_publish(
-    key: TableKey,
-    *,
-    contract: TableContract,
-    mode: WriteMode,
-    settings: MeshSettings,
-    run_id: str,
-    partition_by: tuple[str, ...] = (),
-    partition: PartitionWrite | None = None,
-    predicate: str | None = None,
-) -> PublishPlan:
-    """The plan of a write-audit-publish of the table ``key`` (nothing is read or written).
+def plan_publish(request: PublishRequest, predicate: str | None = None) -> PublishPlan:
+    """The plan of ``request`` (nothing is read or written yet).
 
     Args:
-        key: The table.
-        contract: Its contract.
-        mode: How the table is written (``REPLACE_PARTITIONS`` for a ``partition``).
-        settings: Where the lake is.
-        run_id: Tags both commits and the quarantined rows.
-        partition_by: The table's Delta partition columns (the day's for a ``partition``).
-        partition: One day of a daily-partitioned table.
-        predicate: With ``REPLACE_PARTITIONS``, the rows replaced (a ``partition`` brings its
-            own).
+        request: What to publish.
+        predicate: With ``REPLACE_PARTITIONS``, the rows replaced (a partition brings its own).
 
     Raises:
-        ValueError: ``run_id`` is not letters, digits, '-' and '_'.
+        ValueError: The run id is not letters, digits, '-' and '_'.
         MeshError: The table is outside the running domain's prefix, or both a partition and a
             predicate are given.
     """
-    check_run_id(run_id)
-    table = Committer.for_table(key, settings)
-    quarantine = Committer.for_table(key.quarantine, settings)
+    check_run_id(request.run_id)
+    table = Committer.for_table(request.key, request.settings)
+    quarantine = Committer.for_table(request.key.quarantine, request.settings)
+    contract, mode, partition_by = request.contract, request.mode, request.partition_by
+    partition = request.partition
     if partition is not None:
         if predicate is not None:
             raise MeshError(
@@ -161,17 +149,9 @@ def plan_publish(
         mode, partition_by = WriteMode.REPLACE_PARTITIONS, partition.physical_columns
         predicate = partition.predicate
     return PublishPlan(
-        key=key,
-        settings=settings,
-        run_id=run_id,
-        contract=contract,
-        mode=mode,
-        partition_by=partition_by,
-        predicate=predicate,
-        partition=partition,
-        table=table,
-        quarantine=quarantine,
-    )
+        request=request, contract=contract, mode=mode, partition_by=partition_by,
+        predicate=predicate, table=table, quarantine=quarantine,
+    )  # fmt: skip
 
 
 def _as_type(values: pa.Array, wanted: pa.DataType) -> pa.Array:

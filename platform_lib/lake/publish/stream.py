@@ -3,7 +3,7 @@
 :func:`publish_stream` is :func:`~platform_lib.lake.publish.whole.publish` over a stream of
 record batches: each batch is validated as it arrives (``quality.stream.StreamValidator``: the
 same results as validating the whole table), its valid rows flow straight into the table's
-stream write (:meth:`~platform_lib.lake.committer.Committer.write_stream`), which writes Parquet
+stream write (:meth:`~platform_lib.lake.committer.Committer.write_table`), which writes Parquet
 files as it goes and commits once at the end, and its rejected rows are spooled to a temporary
 Arrow file. At the end of the stream, before the table commit, the table-level verdicts are
 judged:
@@ -36,18 +36,15 @@ from typing import TypeVar
 
 import pyarrow as pa
 
-from platform_lib.contracts.model import TableContract
-from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.lake.committer import WriteMode, WriteResult, check_stream_predicate
-from platform_lib.lake.partitions import PartitionWrite
+from platform_lib.lake.committer import WriteResult, check_stream_predicate
 from platform_lib.lake.publish.outcome import PublishOutcome, WritePath
 from platform_lib.lake.publish.plan import PublishPlan, plan_publish
 from platform_lib.lake.publish.quarantine import quarantine_schema
+from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.quality.engine import contract_arrow_schema
 from platform_lib.quality.results import ValidationResult
 from platform_lib.quality.stream import DEFAULT_BATCH_ROWS, StreamValidator, rebatch
-from platform_lib.settings import MeshSettings
 
 # The stream is read on a worker thread of deltalake's tokio runtime, where no other deltalake
 # call may block (it panics: "Cannot start a runtime from within a runtime"). The deltalake calls
@@ -76,34 +73,22 @@ class _Blocked(Exception):
 
 
 def publish_stream(
-    key: TableKey,
+    request: PublishRequest,
     batches: pa.RecordBatchReader,
     *,
-    contract: TableContract,
-    mode: WriteMode,
-    settings: MeshSettings,
-    run_id: str,
-    partition_by: tuple[str, ...] = (),
     predicate: str | None = None,
-    partition: PartitionWrite | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     spool_dir: Path | None = None,
 ) -> PublishOutcome:
-    """Validate ``batches`` against ``contract`` as they stream and write-audit-publish them.
+    """Validate ``batches`` against the request's contract as they stream and write-audit-publish
+    them.
 
     Args:
-        key: The table.
+        request: What to publish. Its mode is ``OVERWRITE`` or ``APPEND``;
+            ``REPLACE_PARTITIONS`` only with ``predicate`` (or a partition, which brings its own).
         batches: The rows, typed or as text; consumed once, and closed.
-        contract: The rules.
-        mode: ``OVERWRITE`` or ``APPEND``; ``REPLACE_PARTITIONS`` only with ``predicate`` (or
-            ``partition``).
-        settings: Where the lake is.
-        run_id: Tags both commits and the quarantined rows.
-        partition_by: The table's Delta partition columns.
         predicate: With ``REPLACE_PARTITIONS``: the rows to replace (a Delta ``replaceWhere``
             predicate, e.g. ``"day = '2026-03-01'"``); every valid row must match it.
-        partition: One day of a daily-partitioned table, as for ``publish`` (sets the mode, the
-            predicate and the partition columns).
         batch_rows: Rows validated at a time (small batches are gathered, large ones sliced).
         spool_dir: Where the temporary spools go (default: the system's temporary folder).
 
@@ -116,19 +101,10 @@ def publish_stream(
 
     Example:
         >>> reader = pyarrow.dataset.dataset(path).scanner(batch_size=1_000_000).to_reader()
-        >>> publish_stream(key, reader, contract=contract, mode=WriteMode.OVERWRITE,
-        ...                settings=resolve_settings(), run_id="run-1")
+        >>> publish_stream(PublishRequest(key, contract=contract, mode=WriteMode.OVERWRITE,
+        ...                               settings=resolve_settings(), run_id="run-1"), reader)
     """
-    plan = plan_publish(
-        key,
-        contract=contract,
-        mode=mode,
-        settings=settings,
-        run_id=run_id,
-        partition_by=partition_by,
-        partition=partition,
-        predicate=predicate,
-    )
+    plan = plan_publish(request, predicate)
     check_stream_predicate(plan.mode, plan.predicate)
     _check_runtime()
     reconciled = plan.reconcile()
@@ -143,7 +119,7 @@ def publish_stream(
             spool = Path(folder) / _REJECTED_SPOOL
             valid = _valid_batches(plan, batches, checker, batch_rows, spool, off_runtime, end)
             try:
-                published = plan.table.write_stream(
+                published = plan.table.write_table(
                     valid,
                     mode=plan.mode,
                     partition_by=plan.partition_by,
