@@ -112,7 +112,7 @@ class Committer:
 
     @classmethod
     def for_table(cls, key: TableKey, settings: MeshSettings) -> "Committer":
-        """The committer of the mesh table ``key`` in the lake ``settings`` name."""
+        """The committer of the mesh table ``key``, in the lake ``settings`` locate."""
         return cls(key.uri(settings), key=key, settings=settings)
 
     def write_table(
