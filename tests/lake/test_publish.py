@@ -72,10 +72,7 @@ def test_a_blocked_batch_commits_nothing_and_keeps_the_previous_version(
     mesh_env: MeshEnv, contract: TableContract, mode: WriteMode
 ) -> None:
     settings = mesh_env.settings
-    publish(
-        publish_request(KEY, contract, settings, mode=mode),
-        orders(["a"]),
-    )
+    publish(publish_request(KEY, contract, settings, mode=mode), orders(["a"]))
     before = table_state(KEY.uri(settings))
 
     outcome = publish(
@@ -110,10 +107,7 @@ def test_repeating_a_run_keeps_one_copy_of_the_quarantine(
     batch = orders(["a", None])
 
     for run in ("run-1", "run-2"):
-        publish(
-            publish_request(KEY, contract, settings, run_id=run),
-            batch,
-        )
+        publish(publish_request(KEY, contract, settings, run_id=run), batch)
 
     assert table_state(KEY.uri(settings)).rows == 1
     assert table_state(KEY.quarantine.uri(settings)).rows == 1
@@ -123,10 +117,7 @@ def test_quarantine_rows_of_an_interrupted_run_are_reconciled(
     mesh_env: MeshEnv, contract: TableContract
 ) -> None:
     settings = mesh_env.settings
-    publish(
-        publish_request(KEY, contract, settings, mode=WriteMode.APPEND),
-        orders(["a", None]),
-    )
+    publish(publish_request(KEY, contract, settings, mode=WriteMode.APPEND), orders(["a", None]))
     # A crash between the two commits: the quarantine of run-2 landed, its publish did not.
     crashed = orders([None]).append_column("violated_rules", pa.array([["id_required"]]))
     crashed = crashed.append_column("run_id", pa.array(["run-2"]))

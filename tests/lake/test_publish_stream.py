@@ -286,10 +286,7 @@ def test_streaming_publishes_what_the_whole_table_path_publishes(
     runs = [dataset(name, contract), second]
     for n, table in enumerate(runs):
         run = f"run-{n}"
-        whole = publish(
-            publish_request(WHOLE, contract, settings, mode=mode, run_id=run),
-            table,
-        )
+        whole = publish(publish_request(WHOLE, contract, settings, mode=mode, run_id=run), table)
         streamed = publish_stream(
             publish_request(STREAM, contract, settings, mode=mode, run_id=run),
             reader(table, 37),
@@ -426,10 +423,7 @@ def test_a_predicate_replaces_one_partition_of_the_table(mesh_env: MeshEnv, tmp_
     settings = mesh_env.settings
     day_1, day_2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
     start = pa.concat_tables([bookings(day_1, ["a", "b"]), bookings(day_2, ["c"])])
-    publish(
-        publish_request(key, contract, settings, run_id="r1", partition_by=("day",)),
-        start,
-    )
+    publish(publish_request(key, contract, settings, run_id="r1", partition_by=("day",)), start)
 
     outcome = publish_stream(
         publish_request(

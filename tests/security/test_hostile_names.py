@@ -55,10 +55,7 @@ def test_hostile_values_are_validated_and_published_as_data(tmp_path: Path) -> N
     batch = pa.table({"kind": ["ok", HOSTILE_VALUE, "other", None], "amount": ["1", "2", "3", "4"]})
     key = TableKey.parse("shop/curated/orders")
 
-    outcome = publish(
-        publish_request(key, contract, settings_for(tmp_path)),
-        batch,
-    )
+    outcome = publish(publish_request(key, contract, settings_for(tmp_path)), batch)
 
     assert outcome.committed
     published = read_arrow(key.uri(settings_for(tmp_path))).sort_by("amount")

@@ -101,10 +101,7 @@ def test_publishing_another_domains_key_is_refused(settings: MeshSettings, tmp_p
     key = TableKey.parse("risk/curated/scores")
 
     with writing_for("bank"), pytest.raises(MeshError, match="not to risk/curated/scores"):
-        publish(
-            publish_request(key, contract, settings),
-            pa.table({"n": [1]}),
-        )
+        publish(publish_request(key, contract, settings), pa.table({"n": [1]}))
 
     assert not table_exists(key.uri(settings))
     assert not table_exists(key.quarantine.uri(settings))
