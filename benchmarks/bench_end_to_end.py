@@ -221,7 +221,7 @@ PHASES: list[Phase] = [
     ("    raw ingest step (_ingest)", "*/orchestration/assets.py", "_ingest"),
     ("    table steps (_materialize)", "*/orchestration/assets.py", "_materialize"),
     ("      _run_compute (inputs, the domain's SQL)", "*/orchestration/assets.py", "_run_compute"),
-    ("      publish (validate, quarantine, write)", "*/lake/publish.py", "publish"),
+    ("      publish (validate, quarantine, write)", "*/lake/publish/whole.py", "publish"),
     ("        validate_batch", "*/quality/engine.py", "validate_batch"),
     (
         "    store Dagster events (SQLite event log)",

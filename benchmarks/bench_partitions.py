@@ -36,9 +36,10 @@ from data import DATA_ROOT
 from platform_lib.contracts.loader import load_contract_text
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
+from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.partitions import PartitionWrite, daily
-from platform_lib.lake.publish import publish
-from platform_lib.lake.writer import WriteMode
+from platform_lib.lake.publish.request import PublishRequest
+from platform_lib.lake.publish.whole import publish
 from platform_lib.settings import MeshSettings
 
 FIRST_DAY = dt.date(2025, 1, 1)
@@ -146,8 +147,11 @@ def measure_case(case: str, lake: str, days: int, rows: int, repeat: int) -> Mea
 
     def once() -> tuple[int, int | None]:
         outcome = publish(
-            KEY if write is not None else STANDALONE, batch, contract=rules,
-            mode=WriteMode.OVERWRITE, settings=settings, run_id="bench", partition=write,
+            PublishRequest(
+                KEY if write is not None else STANDALONE, contract=rules,
+                mode=WriteMode.OVERWRITE, settings=settings, run_id="bench", partition=write,
+            ),
+            batch,
         )  # fmt: skip
         return outcome.validation.rows_valid, outcome.table_rows
 

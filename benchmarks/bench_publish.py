@@ -60,11 +60,13 @@ import data
 from platform_lib.contracts.loader import load_contract
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
-from platform_lib.lake.publish import PublishOutcome, publish
-from platform_lib.lake.publish_stream import publish_stream
-from platform_lib.lake.writer import WriteMode
+from platform_lib.lake.committer import WriteMode
+from platform_lib.lake.publish.outcome import PublishOutcome
+from platform_lib.lake.publish.request import PublishRequest
+from platform_lib.lake.publish.stream import publish_stream
+from platform_lib.lake.publish.whole import publish
 from platform_lib.quality.stream import DEFAULT_BATCH_ROWS
-from platform_lib.settings import MeshSettings, resolve_settings
+from platform_lib.settings import resolve_settings
 
 BAD_SHARE = 0.01
 KEY = TableKey.parse("bench/curated/transactions")
@@ -115,8 +117,12 @@ def _outcome_counts(outcome: PublishOutcome) -> dict[str, int]:
     }
 
 
-def _settings(lake: Path) -> MeshSettings:
-    return resolve_settings({"MESH_LAKE_ROOT": str(lake)})
+def _request(lake: Path, contract: TableContract) -> PublishRequest:
+    """The benchmark's publish: an overwrite of the table into the lake at ``lake``."""
+    settings = resolve_settings({"MESH_LAKE_ROOT": str(lake)})
+    return PublishRequest(
+        KEY, contract=contract, mode=WriteMode.OVERWRITE, settings=settings, run_id="bench"
+    )
 
 
 def _case(
@@ -125,27 +131,10 @@ def _case(
     """The run of ``case`` (given a fresh lake folder) and the input it holds in memory."""
 
     def publish_table(table: pa.Table, lake: Path) -> dict[str, int]:
-        return _outcome_counts(
-            publish(
-                KEY,
-                table,
-                contract=contract,
-                mode=WriteMode.OVERWRITE,
-                settings=_settings(lake),
-                run_id="bench",
-            )
-        )
+        return _outcome_counts(publish(_request(lake, contract), table))
 
     def publish_reader(reader: pa.RecordBatchReader, lake: Path) -> dict[str, int]:
-        outcome = publish_stream(
-            KEY,
-            reader,
-            contract=contract,
-            mode=WriteMode.OVERWRITE,
-            settings=_settings(lake),
-            run_id="bench",
-            batch_rows=batch_rows,
-        )
+        outcome = publish_stream(_request(lake, contract), reader, batch_rows=batch_rows)
         return {**_outcome_counts(outcome), "batches": outcome.batches}
 
     if case in P2_CASES:

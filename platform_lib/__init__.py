@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from platform_lib.conventions import Layer, TableKey
     from platform_lib.errors import MeshError
+    from platform_lib.lake.committer import WriteMode
     from platform_lib.lake.partitions import daily
     from platform_lib.lake.raw_ingest import CsvSource, JsonlSource
-    from platform_lib.lake.writer import WriteMode
     from platform_lib.orchestration.domain import domain_definitions, package_definitions
     from platform_lib.orchestration.table_spec import Read, TableSpec, reads, table
     from platform_lib.settings import MeshSettings, resolve_settings
@@ -29,7 +29,7 @@ _HOMES = {
     "Read": "platform_lib.orchestration.table_spec",
     "TableKey": "platform_lib.conventions",
     "TableSpec": "platform_lib.orchestration.table_spec",
-    "WriteMode": "platform_lib.lake.writer",
+    "WriteMode": "platform_lib.lake.committer",
     "daily": "platform_lib.lake.partitions",
     "domain_definitions": "platform_lib.orchestration.domain",
     "package_definitions": "platform_lib.orchestration.domain",

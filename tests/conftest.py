@@ -17,6 +17,10 @@ from dagster import DagsterInstance
 
 from platform_lib.contracts.loader import load_contract
 from platform_lib.contracts.model import TableContract
+from platform_lib.conventions import TableKey
+from platform_lib.lake.committer import WriteMode
+from platform_lib.lake.partitions import PartitionWrite
+from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.settings import MeshSettings, resolve_settings
 
@@ -154,6 +158,23 @@ def contract_for(folder: Path, key: str, body: str) -> TableContract:
     load = load_contract(write_contract(folder, key, body))
     assert load.contract is not None and not load.findings, [f.render() for f in load.findings]
     return load.contract
+
+
+def publish_request(
+    key: TableKey,
+    contract: TableContract,
+    settings: MeshSettings,
+    *,
+    run_id: str = "run-1",
+    mode: WriteMode = WriteMode.OVERWRITE,
+    partition_by: tuple[str, ...] = (),
+    partition: PartitionWrite | None = None,
+) -> PublishRequest:
+    """A publish of ``key`` by ``contract``: an overwrite by the run ``run-1`` unless told."""
+    return PublishRequest(
+        key, contract=contract, mode=mode, settings=settings, run_id=run_id,
+        partition_by=partition_by, partition=partition,
+    )  # fmt: skip
 
 
 RAW_ENVELOPE = """      - name: _ingested_at

@@ -27,11 +27,10 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 from platform_lib.errors import MeshError
+from platform_lib.lake.committer import Committer, WriteResult
 from platform_lib.lake.csv_records import SourceRecord, parse_csv
 from platform_lib.lake.jsonl_records import parse_jsonl
 from platform_lib.lake.reader import read_arrow, table_exists
-from platform_lib.lake.write_scope import check_write_target
-from platform_lib.lake.writer import WriteResult, insert_new_rows
 
 ENVELOPE_SCHEMA = pa.schema(
     [
@@ -119,11 +118,11 @@ def ingest_landing_folder(
     """Append every not-yet-ingested file of ``source`` to the raw table at ``table_uri``.
 
     Raises:
-        MeshError: The landing folder is missing or unreadable, or a file is wrong as a whole
-            (a CSV file's header).
+        MeshError: The landing folder is missing or unreadable, a file is wrong as a whole
+            (a CSV file's header), or ``table_uri`` is outside the running domain's prefix.
             Nothing is written in that case.
     """
-    check_write_target(table_uri)
+    committer = Committer(table_uri)
     folder = landing_root / source.folder
     files = _landing_files(folder, source.pattern)
     already = _ingested_files(table_uri)
@@ -153,8 +152,7 @@ def ingest_landing_folder(
             rows=source.arrow_schema().empty_table(),
         )
     rows = pa.concat_tables(batches) if batches else source.arrow_schema().empty_table()
-    write = insert_new_rows(
-        table_uri,
+    write = committer.insert_new_rows(
         rows,
         key_columns=RECORD_KEY,
         scope=("_source_file", new_files),

@@ -5,12 +5,12 @@ It also reads another domain's tables only through its declared reads: while its
 prefix except while the platform loads the declared reads (:func:`loading_declared_reads`), which
 applies the access rules and masking of ``platform_lib.contracts.access``.
 
-Each asset runs its work inside :func:`writing_for` (its domain); every entry point that commits
-to the lake (``publish``, ``publish_stream``, ``ingest_landing_folder``) calls
-:func:`check_write_target` before writing anything. A target outside the running domain's prefix,
-through another domain's key, a ``..`` in a path or a symbolic link of a local lake, is refused
-with a :class:`MeshError`. Outside an asset (the platform's own tools, tests) no domain is running
-and nothing is restricted.
+Each asset runs its work inside :func:`writing_for` (its domain). Every commit to the lake goes
+through a ``lake.committer.Committer``, and creating one calls :func:`check_write_target`, so a
+target is checked before anything is read or written for it. A target outside the running
+domain's prefix, through another domain's key, a ``..`` in a path or a symbolic link of a local
+lake, is refused with a :class:`MeshError`. Outside an asset (the platform's own tools, tests) no
+domain is running and nothing is restricted.
 
 Example:
     >>> with writing_for("payments"):

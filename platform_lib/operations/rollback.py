@@ -1,16 +1,16 @@
 """Rollback: restore a table's earlier Delta version, recorded as a new version and in Dagster.
 
-``DeltaTable.restore`` commits a new version whose content equals version N; history is kept, so
-a rollback can itself be rolled back. The quarantine follows the table: the publish that made
-version N committed the quarantine first with the same run id (commit metadata ``mesh.run_id``),
-so the quarantine is restored to the last version that run committed (or, when that run did not
-touch it, to the last version committed before table version N). Table and quarantine then tell
-the same story again.
+A restore (``Committer.restore_version``) commits a new version whose content equals version N;
+history is kept, so a rollback can itself be rolled back. The quarantine follows the table: the
+publish that made version N committed the quarantine first with the same run id (commit metadata
+``mesh.run_id``), so the quarantine is restored to the last version that run committed (or, when
+that run did not touch it, to the last version committed before table version N). Table and
+quarantine then tell the same story again.
 
-Both restore commits carry one rollback run id, so ``publish.reconcile`` sees a consistent pair
-and removes nothing. A materialisation event (``AssetMaterialization``, description
-``rolled back to version N: <reason>``) is recorded in the Dagster instance, so the UI and
-``mesh status`` show the rollback as the table's latest materialisation.
+Both restore commits carry one rollback run id, so ``publish.quarantine.reconcile`` sees a
+consistent pair and removes nothing. A materialisation event (``AssetMaterialization``,
+description ``rolled back to version N: <reason>``) is recorded in the Dagster instance, so the UI
+and ``mesh status`` show the rollback as the table's latest materialisation.
 """
 
 import datetime as dt
@@ -18,13 +18,14 @@ import uuid
 from typing import Any
 
 from dagster import AssetMaterialization, DagsterInstance
-from deltalake import CommitProperties, DeltaTable
+from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 from pydantic import BaseModel, ConfigDict
 
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.lake.publish import RUN_ID_METADATA
+from platform_lib.lake.committer import Committer
+from platform_lib.lake.publish.run_ids import RUN_ID_METADATA
 from platform_lib.lake.reader import table_exists, table_state
 from platform_lib.mesh.graph import Mesh
 from platform_lib.orchestration.keys import to_asset_key
@@ -96,6 +97,7 @@ def rollback_table(
             f"{key} has never been written: there is no version to roll back to",
             fix=f"materialise it first: `mesh materialize -s {key}`",
         )
+    table_committer = Committer.for_table(key, settings)
     delta = DeltaTable(uri)
     current = delta.version()
     _check_target(key, to_version, current)
@@ -104,7 +106,9 @@ def rollback_table(
     run_id = f"{ROLLBACK_RUN_PREFIX}{uuid.uuid4().hex}"
     quarantine, tag = _roll_quarantine_back(key, target_commit, run_id, settings)
     try:
-        delta.restore(to_version, commit_properties=_commit(tag, to_version, reason))
+        table_committer.restore_version(
+            to_version, commit_metadata=_commit_metadata(tag, to_version, reason)
+        )
     except DeltaError as error:
         raise MeshError(
             f"{key}: version {to_version} cannot be restored ({error})",
@@ -176,8 +180,8 @@ def _roll_quarantine_back(
     if target == current:
         last = quarantine.history(1)[0].get(RUN_ID_METADATA)
         return _unchanged(uri, "already as it was"), str(last) if last else run_id
-    quarantine.restore(
-        target, commit_properties=_commit(run_id, target, "with its table's rollback")
+    Committer.for_table(key.quarantine, settings).restore_version(
+        target, commit_metadata=_commit_metadata(run_id, target, "with its table's rollback")
     )
     state = table_state(uri)
     return QuarantineRollback(
@@ -212,12 +216,10 @@ def _unchanged(uri: str, note: str) -> QuarantineRollback:
     )
 
 
-def _commit(run_id: str, version: int, reason: str) -> CommitProperties:
-    return CommitProperties(
-        custom_metadata={
-            RUN_ID_METADATA: run_id,
-            RESTORED_FROM_METADATA: str(version),
-            "mesh.reason": reason,
-            "mesh.restored_at": dt.datetime.now(dt.UTC).isoformat(),
-        }
-    )
+def _commit_metadata(run_id: str, version: int, reason: str) -> dict[str, str]:
+    return {
+        RUN_ID_METADATA: run_id,
+        RESTORED_FROM_METADATA: str(version),
+        "mesh.reason": reason,
+        "mesh.restored_at": dt.datetime.now(dt.UTC).isoformat(),
+    }

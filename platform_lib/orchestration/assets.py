@@ -36,7 +36,8 @@ from platform_lib.conventions import DELTA_KIND, Layer, TableKey, standard_tags
 from platform_lib.errors import MeshError
 from platform_lib.lake.duckdb_inputs import mask_columns, register_input
 from platform_lib.lake.partitions import PARTITION_RULE, PARTITION_TYPES, PartitionWrite
-from platform_lib.lake.publish_stream import publish_rows
+from platform_lib.lake.publish import publish_rows
+from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
 from platform_lib.lake.write_scope import loading_declared_reads, writing_for
@@ -124,9 +125,8 @@ def table_asset(
         ):
             use_utc(connection)  # a timestamp's day is its UTC day, on any machine
             rows = _run_compute(spec, context, connection, partition, decisions)
-            outcome = publish_rows(
+            request = PublishRequest(
                 key,
-                rows,
                 contract=contract,
                 mode=spec.mode,
                 settings=settings,
@@ -134,6 +134,7 @@ def table_asset(
                 partition_by=spec.partition_by,
                 partition=partition,
             )
+            outcome = publish_rows(request, rows)
         checks = [check_result(result) for result in outcome.validation.rules]
         if not outcome.committed:
             yield from checks

@@ -8,7 +8,7 @@ from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSch
 
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
-from platform_lib.lake.publish import PublishOutcome
+from platform_lib.lake.publish.outcome import PublishOutcome
 from platform_lib.lake.raw_ingest import IngestResult
 from platform_lib.lake.reader import TableState
 from platform_lib.orchestration.table_spec import Read

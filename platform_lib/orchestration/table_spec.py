@@ -23,8 +23,8 @@ import pyarrow as pa
 
 from platform_lib.conventions import Layer, TableKey, check_name
 from platform_lib.errors import MeshError
+from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.partitions import DailyPartition
-from platform_lib.lake.writer import WriteMode
 
 TableLike: TypeAlias = pa.Table | pa.RecordBatchReader | duckdb.DuckDBPyRelation | pl.DataFrame
 CONTEXT_PARAMETER = "context"

@@ -42,7 +42,7 @@ def test_materialize_all_then_tables_json(mesh_env: MeshEnv) -> None:
     raw = tables["payments/raw/transactions"]
     assert raw["rows"] == mesh_env.source_records
     assert raw["uri"] == str(mesh_env.lake / "payments" / "raw" / "transactions")
-    # Version 0 creates the raw table empty, version 1 inserts the records (writer.insert_new_rows)
+    # Version 0 creates the raw table empty, version 1 inserts the records (insert_new_rows)
     assert (raw["domain"], raw["layer"], raw["table"], raw["version"]) == (
         "payments",
         "raw",

@@ -11,10 +11,9 @@ from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.partitions import PARTITION_RULE, PartitionWrite, daily, days_in
-from platform_lib.lake.publish import publish
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow, table_state
-from platform_lib.lake.writer import WriteMode
-from tests.conftest import MeshEnv, contract_for
+from tests.conftest import MeshEnv, contract_for, publish_request
 
 KEY = TableKey.parse("shop/curated/bookings")
 BOOKINGS = """schema:
@@ -59,13 +58,14 @@ def publish_day(
     env: MeshEnv, contract: TableContract, type_name: str, day: dt.date, batch: pa.Table, run: str
 ) -> None:
     outcome = publish(
-        KEY,
+        publish_request(
+            KEY,
+            contract,
+            env.settings,
+            run_id=run,
+            partition=PartitionWrite(PARTITION, day, type_name),
+        ),
         batch,
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=env.settings,
-        run_id=run,
-        partition=PartitionWrite(PARTITION, day, type_name),
     )
     assert outcome.committed, outcome.validation
 
@@ -188,12 +188,8 @@ def test_days_written_one_by_one_publish_what_the_whole_table_publishes(
     whole_key = TableKey.parse("shop/curated/bookings_whole")
 
     publish(
-        whole_key,
+        publish_request(whole_key, contract, mesh_env.settings, run_id="whole"),
         rows(type_name, *(e for entries in days.values() for e in entries)),
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=mesh_env.settings,
-        run_id="whole",
     )
 
     whole = read_arrow(whole_key.uri(mesh_env.settings))

@@ -8,10 +8,11 @@ from deltalake import DeltaTable
 
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
-from platform_lib.lake.publish import publish, reconcile, row_hashes
+from platform_lib.lake.committer import Committer, WriteMode
+from platform_lib.lake.publish.quarantine import reconcile, row_hashes
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow, table_state
-from platform_lib.lake.writer import WriteMode, write_table
-from tests.conftest import MeshEnv, contract_for
+from tests.conftest import MeshEnv, contract_for, publish_request
 
 KEY = TableKey.parse("shop/curated/orders")
 ORDERS = """schema:
@@ -51,12 +52,8 @@ def test_valid_rows_are_published_typed_and_rejects_are_quarantined(
     settings = mesh_env.settings
 
     outcome = publish(
-        KEY,
+        publish_request(KEY, contract, settings),
         orders(["a", None, "c", "d"], ["1", "2", "x", "4"]),
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=settings,
-        run_id="run-1",
     )
 
     published = read_arrow(KEY.uri(settings))
@@ -75,11 +72,12 @@ def test_a_blocked_batch_commits_nothing_and_keeps_the_previous_version(
     mesh_env: MeshEnv, contract: TableContract, mode: WriteMode
 ) -> None:
     settings = mesh_env.settings
-    publish(KEY, orders(["a"]), contract=contract, mode=mode, settings=settings, run_id="run-1")
+    publish(publish_request(KEY, contract, settings, mode=mode), orders(["a"]))
     before = table_state(KEY.uri(settings))
 
     outcome = publish(
-        KEY, orders([None, None]), contract=contract, mode=mode, settings=settings, run_id="run-2"
+        publish_request(KEY, contract, settings, mode=mode, run_id="run-2"),
+        orders([None, None]),
     )
 
     assert not outcome.committed and outcome.validation.blocked
@@ -94,12 +92,8 @@ def test_appending_the_same_rejects_again_adds_nothing_to_the_quarantine(
 
     for run in ("run-1", "run-2"):
         publish(
-            KEY,
+            publish_request(KEY, contract, settings, mode=WriteMode.APPEND, run_id=run),
             orders(["a", None]),
-            contract=contract,
-            mode=WriteMode.APPEND,
-            settings=settings,
-            run_id=run,
         )
 
     assert table_state(KEY.uri(settings)).rows == 2
@@ -113,9 +107,7 @@ def test_repeating_a_run_keeps_one_copy_of_the_quarantine(
     batch = orders(["a", None])
 
     for run in ("run-1", "run-2"):
-        publish(
-            KEY, batch, contract=contract, mode=WriteMode.OVERWRITE, settings=settings, run_id=run
-        )
+        publish(publish_request(KEY, contract, settings, run_id=run), batch)
 
     assert table_state(KEY.uri(settings)).rows == 1
     assert table_state(KEY.quarantine.uri(settings)).rows == 1
@@ -125,20 +117,12 @@ def test_quarantine_rows_of_an_interrupted_run_are_reconciled(
     mesh_env: MeshEnv, contract: TableContract
 ) -> None:
     settings = mesh_env.settings
-    publish(
-        KEY,
-        orders(["a", None]),
-        contract=contract,
-        mode=WriteMode.APPEND,
-        settings=settings,
-        run_id="run-1",
-    )
+    publish(publish_request(KEY, contract, settings, mode=WriteMode.APPEND), orders(["a", None]))
     # A crash between the two commits: the quarantine of run-2 landed, its publish did not.
     crashed = orders([None]).append_column("violated_rules", pa.array([["id_required"]]))
     crashed = crashed.append_column("run_id", pa.array(["run-2"]))
     crashed = crashed.append_column("row_hash", row_hashes(crashed.drop_columns(["run_id"])))
-    write_table(
-        KEY.quarantine.uri(settings),
+    Committer(KEY.quarantine.uri(settings)).write_table(
         crashed,
         mode=WriteMode.APPEND,
         commit_metadata={"mesh.run_id": "run-2"},
@@ -165,12 +149,8 @@ def test_a_run_without_rejected_rows_keeps_the_quarantine_of_the_runs_before(
     ]
     for run, ids in runs:
         outcome = publish(
-            KEY,
+            publish_request(KEY, contract, settings, mode=WriteMode.APPEND, run_id=run),
             orders(ids),
-            contract=contract,
-            mode=WriteMode.APPEND,
-            settings=settings,
-            run_id=run,
         )
         assert outcome.committed
         assert outcome.reconciled_rows == 0

@@ -5,6 +5,7 @@ import datetime as dt
 import itertools
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,20 +17,16 @@ from deltalake import DeltaTable
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
+from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.partitions import PartitionWrite, daily
-from platform_lib.lake.publish import PublishOutcome, publish
-from platform_lib.lake.publish_stream import (
-    RoutedOutcome,
-    WritePath,
-    publish_rows,
-    publish_stream,
-    read_ahead,
-)
+from platform_lib.lake.publish import publish_rows
+from platform_lib.lake.publish.outcome import PublishOutcome, WritePath
+from platform_lib.lake.publish.stream import publish_stream, read_ahead
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow, table_state
-from platform_lib.lake.writer import WriteMode
 from platform_lib.quality.engine import validate_batch
 from platform_lib.quality.stream import KeySet, rebatch, row_keys, validate_stream
-from tests.conftest import MeshEnv, contract_for
+from tests.conftest import MeshEnv, contract_for, publish_request
 
 WHOLE = TableKey.parse("shop/curated/orders")
 STREAM = TableKey.parse("shop/curated/orders_streamed")
@@ -289,14 +286,10 @@ def test_streaming_publishes_what_the_whole_table_path_publishes(
     runs = [dataset(name, contract), second]
     for n, table in enumerate(runs):
         run = f"run-{n}"
-        whole = publish(WHOLE, table, contract=contract, mode=mode, settings=settings, run_id=run)
+        whole = publish(publish_request(WHOLE, contract, settings, mode=mode, run_id=run), table)
         streamed = publish_stream(
-            STREAM,
+            publish_request(STREAM, contract, settings, mode=mode, run_id=run),
             reader(table, 37),
-            contract=contract,
-            mode=mode,
-            settings=settings,
-            run_id=run,
             batch_rows=50,
         )
 
@@ -313,12 +306,8 @@ def test_appending_the_same_rejects_again_adds_nothing_to_the_quarantine(
     table = orders(120, bad_share=0.2)
     for run in ("run-1", "run-2"):
         publish_stream(
-            STREAM,
+            publish_request(STREAM, contract, mesh_env.settings, mode=WriteMode.APPEND, run_id=run),
             reader(table, 25),
-            contract=contract,
-            mode=WriteMode.APPEND,
-            settings=mesh_env.settings,
-            run_id=run,
         )
 
     rejects = quarantined(mesh_env, STREAM)
@@ -332,12 +321,8 @@ def test_a_stream_blocked_at_its_end_commits_nothing(
     settings = mesh_env.settings
     passing = orders_contract(tmp_path / "passing", large=5000, sql_severity="error")
     publish_stream(
-        STREAM,
+        publish_request(STREAM, passing, settings, mode=WriteMode.APPEND),
         reader(orders(100, bad_share=0.1), 30),
-        contract=passing,
-        mode=WriteMode.APPEND,
-        settings=settings,
-        run_id="run-1",
     )
     table_before = table_state(STREAM.uri(settings))
     quarantine_before = table_state(STREAM.quarantine.uri(settings))
@@ -352,12 +337,8 @@ def test_a_stream_blocked_at_its_end_commits_nothing(
     rows = orders(400, bad_share=0.6 if blocker == "quarantine_threshold" else 0.05, start=1000)
 
     outcome = publish_stream(
-        STREAM,
+        publish_request(STREAM, contract, settings, mode=WriteMode.APPEND, run_id="run-2"),
         reader(rows, 30),
-        contract=contract,
-        mode=WriteMode.APPEND,
-        settings=settings,
-        run_id="run-2",
         batch_rows=60,
     )
 
@@ -376,12 +357,8 @@ def test_a_stream_with_a_wrong_schema_writes_nothing_and_counts_every_row(
     table = orders(90).drop_columns(["kind"])
 
     outcome = publish_stream(
-        STREAM,
+        publish_request(STREAM, contract, mesh_env.settings),
         reader(table, 20),
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=mesh_env.settings,
-        run_id="run-1",
     )
 
     assert outcome.validation == validate_batch(table, contract).result
@@ -395,12 +372,8 @@ def test_an_empty_stream_is_judged_like_an_empty_table(
     empty = orders(0)
 
     outcome = publish_stream(
-        STREAM,
+        publish_request(STREAM, contract, mesh_env.settings),
         reader(empty, 10),
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=mesh_env.settings,
-        run_id="run-1",
     )
 
     assert outcome.validation == validate_batch(empty, contract).result
@@ -412,21 +385,13 @@ def test_replacing_partitions_from_a_stream_needs_a_predicate(
 ) -> None:
     with pytest.raises(MeshError, match="predicate"):
         publish_stream(
-            STREAM,
+            publish_request(STREAM, contract, mesh_env.settings, mode=WriteMode.REPLACE_PARTITIONS),
             reader(orders(10), 5),
-            contract=contract,
-            mode=WriteMode.REPLACE_PARTITIONS,
-            settings=mesh_env.settings,
-            run_id="run-1",
         )
     with pytest.raises(MeshError, match="mode is overwrite"):
         publish_stream(
-            STREAM,
+            publish_request(STREAM, contract, mesh_env.settings),
             reader(orders(10), 5),
-            contract=contract,
-            mode=WriteMode.OVERWRITE,
-            settings=mesh_env.settings,
-            run_id="run-1",
             predicate="kind = 'a'",
         )
     assert table_state(STREAM.uri(mesh_env.settings)) is None
@@ -458,24 +423,18 @@ def test_a_predicate_replaces_one_partition_of_the_table(mesh_env: MeshEnv, tmp_
     settings = mesh_env.settings
     day_1, day_2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
     start = pa.concat_tables([bookings(day_1, ["a", "b"]), bookings(day_2, ["c"])])
-    publish(
-        key,
-        start,
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=settings,
-        run_id="r1",
-        partition_by=("day",),
-    )
+    publish(publish_request(key, contract, settings, run_id="r1", partition_by=("day",)), start)
 
     outcome = publish_stream(
-        key,
+        publish_request(
+            key,
+            contract,
+            settings,
+            mode=WriteMode.REPLACE_PARTITIONS,
+            run_id="r2",
+            partition_by=("day",),
+        ),
         reader(bookings(day_1, ["d", "e", "f"]), 1),
-        contract=contract,
-        mode=WriteMode.REPLACE_PARTITIONS,
-        settings=settings,
-        run_id="r2",
-        partition_by=("day",),
         predicate="day = '2026-03-01'",
     )
 
@@ -502,16 +461,9 @@ def test_daily_partitions_stream_as_they_publish_whole(mesh_env: MeshEnv, tmp_pa
         if n == 2:  # a row of another day
             batch = pa.concat_tables([batch, bookings(dt.date(2026, 3, 1), ["h"])])
         write = PartitionWrite(partition, day, "date")
-        common = {"contract": contract, "settings": settings, "run_id": f"r{n}"}
-        whole = publish(whole_key, batch, mode=WriteMode.OVERWRITE, partition=write, **common)  # type: ignore[arg-type]
-        streamed = publish_stream(
-            stream_key,
-            reader(batch, 2),
-            mode=WriteMode.OVERWRITE,
-            partition=write,
-            batch_rows=2,
-            **common,  # type: ignore[arg-type]
-        )
+        request = publish_request(whole_key, contract, settings, run_id=f"r{n}", partition=write)
+        whole = publish(request, batch)
+        streamed = publish_stream(replace(request, key=stream_key), reader(batch, 2), batch_rows=2)
         assert_same_outcome(streamed, whole)
 
     for key in (whole_key, stream_key):
@@ -553,14 +505,10 @@ def test_read_ahead_hands_over_items_errors_and_an_early_stop() -> None:
 
 def route(
     env: MeshEnv, contract: TableContract, rows: pa.Table | pa.RecordBatchReader, threshold: int
-) -> RoutedOutcome:
+) -> PublishOutcome:
     return publish_rows(
-        STREAM,
+        publish_request(STREAM, contract, env.settings),
         rows,
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=env.settings,
-        run_id="run-1",
         stream_threshold_rows=threshold,
         batch_rows=40,
     )
@@ -599,13 +547,15 @@ def test_publish_rows_streams_whenever_a_predicate_is_given(
     contract = contract_for(tmp_path, str(key), BOOKINGS)
 
     outcome = publish_rows(
-        key,
+        publish_request(
+            key,
+            contract,
+            mesh_env.settings,
+            mode=WriteMode.REPLACE_PARTITIONS,
+            run_id="r1",
+            partition_by=("day",),
+        ),
         bookings(dt.date(2026, 3, 1), ["a"]),
-        contract=contract,
-        mode=WriteMode.REPLACE_PARTITIONS,
-        settings=mesh_env.settings,
-        run_id="r1",
-        partition_by=("day",),
         predicate="day = '2026-03-01'",
     )
 

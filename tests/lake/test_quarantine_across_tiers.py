@@ -14,13 +14,13 @@ import pytest
 
 from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
-from platform_lib.lake.publish import publish
-from platform_lib.lake.publish_stream import publish_stream
+from platform_lib.lake.committer import WriteMode
+from platform_lib.lake.publish.stream import publish_stream
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow
-from platform_lib.lake.writer import WriteMode
 from platform_lib.quality.engine import Tier, validate_with
 from platform_lib.quality.violations import VIOLATIONS_COLUMN
-from tests.conftest import MeshEnv, contract_for
+from tests.conftest import MeshEnv, contract_for, publish_request
 
 KEY = TableKey.parse("shop/curated/orders")
 ORDERS = """schema:
@@ -71,7 +71,7 @@ def test_rows_rejected_by_every_tier_go_to_one_quarantine(
     def publish_by(tier: Tier, run_id: str, rules: TableContract, batch: pa.Table) -> None:
         assert first_tier(batch, rules) is tier, run_id
         outcome = publish(
-            KEY, batch, contract=rules, mode=WriteMode.APPEND, settings=settings, run_id=run_id
+            publish_request(KEY, rules, settings, run_id=run_id, mode=WriteMode.APPEND), batch
         )
         assert outcome.committed, run_id
 
@@ -80,12 +80,8 @@ def test_rows_rejected_by_every_tier_go_to_one_quarantine(
     publish_by(Tier.POLARS_SPLIT, "2-polars-split", contract, orders(["p1", None], [3, 4]))
     publish_by(Tier.AGGREGATE, "3-aggregate", contract, orders(["c1", "c2"], [5, 6]))
     streamed = publish_stream(
-        KEY,
+        publish_request(KEY, contract, settings, run_id="4-stream", mode=WriteMode.APPEND),
         pa.RecordBatchReader.from_batches(ORDER_SCHEMA, orders([None, "s2"], [7, 8]).to_batches()),
-        contract=contract,
-        mode=WriteMode.APPEND,
-        settings=settings,
-        run_id="4-stream",
     )
     assert streamed.committed
     publish_by(Tier.DUCKDB_QUERY, "5-query", case_blind, orders(["q5", "q 5"], [9, 10]))

@@ -11,13 +11,20 @@ from dagster import DagsterInstance
 from platform_lib.contracts.registry import project_registry
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.lake.publish import publish
+from platform_lib.lake.committer import WriteMode
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow
-from platform_lib.lake.writer import WriteMode
 from platform_lib.mesh.graph import load_mesh
 from platform_lib.mesh.run import materialize_mesh
 from platform_lib.operations.replay import REPLAY_TAG, replay_table
-from tests.conftest import PROJECT_ROOT, MeshEnv, run_command, scratch_project, write_contract
+from tests.conftest import (
+    PROJECT_ROOT,
+    MeshEnv,
+    publish_request,
+    run_command,
+    scratch_project,
+    write_contract,
+)
 from tests.e2e.test_partitioned_cli import daily_project
 
 SHOP = '''
@@ -164,12 +171,14 @@ def test_raw_tables_since_on_a_whole_table_and_append_tables_are_refused(
         }
     )
     publish(
-        curated,
+        publish_request(
+            curated,
+            project_registry(PROJECT_ROOT).require(curated),
+            mesh_env.settings,
+            mode=WriteMode.APPEND,
+            run_id="run_a",
+        ),
         rows,
-        contract=project_registry(PROJECT_ROOT).require(curated),
-        mode=WriteMode.APPEND,
-        settings=mesh_env.settings,
-        run_id="run_a",
     )
 
     with pytest.raises(MeshError, match="raw table"):

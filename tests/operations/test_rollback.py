@@ -10,11 +10,12 @@ from deltalake import DeltaTable
 from platform_lib.contracts.registry import project_registry
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.lake.publish import RUN_ID_METADATA, publish
-from platform_lib.lake.writer import WriteMode
+from platform_lib.lake.committer import WriteMode
+from platform_lib.lake.publish.run_ids import RUN_ID_METADATA
+from platform_lib.lake.publish.whole import publish
 from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.operations.rollback import rollback_table
-from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, run_command
+from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, publish_request, run_command
 
 CURATED = TableKey.parse("payments/curated/transactions")
 
@@ -49,12 +50,8 @@ def publish_versions(env: MeshEnv) -> None:
         ("run_c", range(0, 12), 0),
     ):
         outcome = publish(
-            CURATED,
+            publish_request(CURATED, contract, env.settings, run_id=run),
             batch(rows, bad_amounts=bad),
-            contract=contract,
-            mode=WriteMode.OVERWRITE,
-            settings=env.settings,
-            run_id=run,
         )
         assert outcome.committed, outcome.validation
 
@@ -106,12 +103,10 @@ def test_the_next_publish_after_a_rollback_removes_no_quarantine_row(
     contract = project_registry(PROJECT_ROOT).require(CURATED)
 
     outcome = publish(
-        CURATED,
+        publish_request(
+            CURATED, contract, mesh_env.settings, mode=WriteMode.APPEND, run_id="run_d"
+        ),
         batch(range(100, 120), bad_amounts=1),
-        contract=contract,
-        mode=WriteMode.APPEND,
-        settings=mesh_env.settings,
-        run_id="run_d",
     )
 
     assert outcome.reconciled_rows == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from platform_lib.errors import MeshError
-from platform_lib.lake.writer import WriteMode, write_table
+from platform_lib.lake.committer import Committer, WriteMode
 from tests.child_exit import exit_now
 
 DAY_OF = {"a": dt.date(2026, 1, 1), "b": dt.date(2026, 1, 2)}
@@ -37,13 +37,14 @@ def main(mode: str, uri: str, tag: str, go_file: str, count: int) -> None:
     while not Path(go_file).exists():
         time.sleep(0.01)
     committed, conflicts = 0, []
+    committer = Committer(uri)
     for index in range(count):
         data = batch(mode, tag, index)
         try:
             if mode == "append":
-                write_table(uri, data, mode=WriteMode.APPEND)
+                committer.write_table(data, mode=WriteMode.APPEND)
             else:
-                write_table(uri, data, mode=WriteMode.REPLACE_PARTITIONS, partition_by=["day"])
+                committer.write_table(data, mode=WriteMode.REPLACE_PARTITIONS, partition_by=["day"])
         except MeshError as error:
             conflicts.append(error.message)
             continue

@@ -16,8 +16,8 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError
 
+from platform_lib.lake.committer import Committer, WriteMode
 from platform_lib.lake.reader import read_arrow
-from platform_lib.lake.writer import WriteMode, write_table
 from tests.conftest import PROJECT_ROOT
 from tests.prod.concurrent_writer import SHARED_DAY, batch
 
@@ -58,7 +58,7 @@ def race(mode: str, uri: str, tmp_path: Path, env: dict[str, str]) -> list[dict[
 
 def seed(uri: str, mode: str) -> None:
     """The table as it is before the race: one row, version 0."""
-    write_table(uri, batch(mode, "a", -1), mode=WriteMode.OVERWRITE, partition_by=["day"])
+    Committer(uri).write_table(batch(mode, "a", -1), mode=WriteMode.OVERWRITE, partition_by=["day"])
 
 
 @pytest.mark.parametrize("mode", ["append", "other_day"])
@@ -106,7 +106,9 @@ def test_a_conflicting_write_is_refused(stack_env: dict[str, str]) -> None:
     uri = "s3://mesh-lake/concurrency/stale"
     seed(uri, "same_day")
     stale = DeltaTable(uri)
-    write_table(uri, batch("same_day", "b", 0), mode=WriteMode.OVERWRITE, partition_by=["day"])
+    Committer(uri).write_table(
+        batch("same_day", "b", 0), mode=WriteMode.OVERWRITE, partition_by=["day"]
+    )
 
     with pytest.raises(CommitFailedError, match="concurrent"):
         write_deltalake(stale, batch("same_day", "a", 1), mode="overwrite")

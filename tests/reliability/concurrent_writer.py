@@ -15,10 +15,11 @@ import pyarrow as pa
 
 from platform_lib.contracts.loader import load_contract
 from platform_lib.conventions import TableKey
+from platform_lib.lake.committer import Committer, WriteConflict, WriteMode
 from platform_lib.lake.partitions import PartitionWrite, daily
-from platform_lib.lake.publish import publish
+from platform_lib.lake.publish.request import PublishRequest
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.raw_ingest import CsvSource, ingest_landing_folder
-from platform_lib.lake.writer import WriteConflict, WriteMode, write_table
 from platform_lib.settings import resolve_settings
 from tests.child_exit import exit_now
 
@@ -51,13 +52,15 @@ def _publish_day(args: dict[str, str]) -> dict[str, object]:
         }
     )
     outcome = publish(
-        TableKey.parse(args["key"]),
+        PublishRequest(
+            TableKey.parse(args["key"]),
+            contract=load.contract,
+            mode=WriteMode.OVERWRITE,
+            settings=resolve_settings(),
+            run_id=args["run"],
+            partition=PartitionWrite(daily("at", start="2026-01-01"), day, "date"),
+        ),
         batch,
-        contract=load.contract,
-        mode=WriteMode.OVERWRITE,
-        settings=resolve_settings(),
-        run_id=args["run"],
-        partition=PartitionWrite(daily("at", start="2026-01-01"), day, "date"),
     )
     return {"committed": outcome.committed, "quarantined": outcome.validation.rows_rejected}
 
@@ -69,8 +72,8 @@ def _replace_day(args: dict[str, str]) -> dict[str, object]:
         {"day": pa.array([day] * 100, pa.date32()), "writer": [writer] * 100, "n": range(100)}
     )
     try:
-        result = write_table(
-            args["uri"], batch, mode=WriteMode.REPLACE_PARTITIONS, partition_by=("day",)
+        result = Committer(args["uri"]).write_table(
+            batch, mode=WriteMode.REPLACE_PARTITIONS, partition_by=("day",)
         )
     except WriteConflict as conflict:
         return {"conflict": str(conflict)}

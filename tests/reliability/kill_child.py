@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("scenario", type=Scenario)
     parser.add_argument("workdir", type=Path)
     parser.add_argument("run_id")
-    parser.add_argument("--kill", help="a point id, e.g. 'trace:return writer.py:write_table#1'")
+    parser.add_argument("--kill", help="a point id, e.g. 'trace:return committer.py:write_table#1'")
     parser.add_argument("--record", type=Path, help="write the trace points reached here")
     args = parser.parse_args(argv)
     settings = settings_for(args.workdir)

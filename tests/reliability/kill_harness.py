@@ -24,7 +24,7 @@ Run it:
     python -m tests.reliability.kill_harness --quick   # the reduced set CI runs (pytest too)
     python -m tests.reliability.kill_harness --list    # the points a full run would kill at
     python -m tests.reliability.kill_harness --workdir /tmp/kill --point POINT
-        # one point as --list prints it, e.g. 'overwrite/trace:return writer.py:write_table#2';
+        # one point as --list prints it, e.g. 'overwrite/trace:return committer.py:write_table#2';
         # its lake is kept under /tmp/kill for a look (tests/reliability/README.md)
 """
 

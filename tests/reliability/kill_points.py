@@ -4,9 +4,9 @@ Two kinds:
 
 - **trace** points, inside the child process: a ``sys.settrace`` hook (on every thread Python
   starts) sees each call and return of a function of ``platform_lib/lake/`` and of deltalake's
-  committing calls (``write_deltalake``, a merge's ``execute``, ``delete``). A point is the
-  *n*-th occurrence of one label, e.g. ``return writer.py:write_table#2``: counting per label
-  keeps it deterministic even where threads interleave. The child kills itself there.
+  committing calls (``write_deltalake``, a merge's ``execute``, ``delete``, ``restore``). A point
+  is the *n*-th occurrence of one label, e.g. ``return committer.py:write_table#2``: counting per
+  label keeps it deterministic even where threads interleave. The child kills itself there.
 - **file** points, seen from the parent process through Linux inotify on the tables' folders:
   the *n*-th data file created or renamed into a table's folder, or the *n*-th file created in
   its ``_delta_log``. These fall inside deltalake's Rust writer, between writing Parquet files and
@@ -37,16 +37,18 @@ import platform_lib.lake
 
 _LAKE_DIR = str(Path(platform_lib.lake.__file__).parent) + os.sep
 _DELTA_DIR = str(Path(deltalake.__file__).parent) + os.sep
-_DELTA_COMMITS = frozenset({"write_deltalake", "execute", "delete"})
+_DELTA_COMMITS = frozenset({"write_deltalake", "execute", "delete", "restore"})
 """deltalake's Python entry points that end in a commit (``execute`` is a merge's)."""
 _COMMITTING_FUNCTIONS = _DELTA_COMMITS | {
     "write_table",
     "insert_new_rows",
+    "delete_rows",
+    "restore_version",
     "reconcile",
     "keep_rejected",
-    "_write",
 }
-"""Functions whose entry and exit are commit boundaries (the platform's and deltalake's)."""
+"""Functions whose entry and exit are commit boundaries (the committer's, the publish steps that
+decide to commit, and deltalake's)."""
 _QUARANTINE_FUNCTIONS = frozenset(
     {
         "keep_rejected",

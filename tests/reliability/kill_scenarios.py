@@ -21,12 +21,14 @@ from pydantic import BaseModel, ConfigDict
 from domains.payments.assets import transactions, transactions_landing
 from platform_lib.contracts.registry import project_registry
 from platform_lib.conventions import TableKey
+from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.duckdb_inputs import register_input
 from platform_lib.lake.partitions import PartitionWrite, daily
-from platform_lib.lake.publish_stream import WritePath, publish_rows
+from platform_lib.lake.publish import publish_rows
+from platform_lib.lake.publish.outcome import WritePath
+from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.raw_ingest import ingest_landing_folder
 from platform_lib.lake.reader import open_dataset, table_exists
-from platform_lib.lake.writer import WriteMode
 from platform_lib.quality.stream import DEFAULT_BATCH_ROWS
 from platform_lib.settings import MeshSettings
 
@@ -149,15 +151,17 @@ def publish_curated(
         relation = transactions.compute(duckdb=connection)
         assert isinstance(relation, duckdb.DuckDBPyRelation)
         outcome = publish_rows(
-            CURATED,
+            PublishRequest(
+                CURATED,
+                contract=contract,
+                mode=plan.mode,
+                settings=settings,
+                run_id=run_id,
+                partition=PartitionWrite(_DAILY, plan.day, "timestamp_tz") if plan.day else None,
+            ),
             relation.to_arrow_reader(plan.batch_rows),
-            contract=contract,
-            mode=plan.mode,
-            settings=settings,
-            run_id=run_id,
             stream_threshold_rows=plan.stream_threshold_rows,
             batch_rows=plan.batch_rows,
-            partition=PartitionWrite(_DAILY, plan.day, "timestamp_tz") if plan.day else None,
         )
     return RunReport(
         files_ingested=files_ingested,

@@ -15,12 +15,12 @@ import pytest
 
 from platform_lib.conventions import TableKey
 from platform_lib.lake.partitions import PartitionWrite, daily
-from platform_lib.lake.publish import RUN_ID_METADATA, keep_rejected, publish, quarantine_rows
+from platform_lib.lake.publish.plan import plan_publish
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow, table_state
-from platform_lib.lake.writer import WriteMode
 from platform_lib.quality.engine import validate_batch
 from platform_lib.settings import resolve_settings
-from tests.conftest import PROJECT_ROOT, contract_for, write_contract
+from tests.conftest import PROJECT_ROOT, contract_for, publish_request, write_contract
 
 KEY = TableKey.parse("shop/curated/bookings")
 BOOKINGS = """schema:
@@ -151,28 +151,27 @@ def test_a_publish_of_another_day_leaves_an_in_flight_runs_quarantine_alone(tmp_
     contract = contract_for(tmp_path, str(KEY), BOOKINGS)
     day_1, day_2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
     partition = daily("at", start="2026-03-01")
-    batch_1 = bookings(day_1, bad=2, rows=10)
-    write_1 = PartitionWrite(partition, day_1, "date")
-    rules_1 = contract.model_copy(update={"rules": (*contract.rules, write_1.rule)})
-    checked_1 = validate_batch(batch_1, rules_1)
-    tag = {RUN_ID_METADATA: "run-a"}
-    keep_rejected(
-        KEY,
-        quarantine_rows(checked_1.rejected, "run-a", write_1),
-        WriteMode.OVERWRITE,
-        write_1,
-        settings,
-        tag,
+    run_a = plan_publish(
+        publish_request(
+            KEY,
+            contract,
+            settings,
+            run_id="run-a",
+            partition=PartitionWrite(partition, day_1, "date"),
+        )
     )
+    checked_1 = validate_batch(bookings(day_1, bad=2, rows=10), run_a.contract)
+    run_a.keep_rejected(run_a.quarantine_rows(checked_1.rejected))
 
     other = publish(
-        KEY,
+        publish_request(
+            KEY,
+            contract,
+            settings,
+            run_id="run-b",
+            partition=PartitionWrite(partition, day_2, "date"),
+        ),
         bookings(day_2, bad=3, rows=10),
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=settings,
-        run_id="run-b",
-        partition=PartitionWrite(partition, day_2, "date"),
     )
 
     quarantine = read_arrow(KEY.quarantine.uri(settings))

@@ -13,13 +13,12 @@ import pyarrow as pa
 
 from platform_lib.conventions import TableKey
 from platform_lib.lake.partitions import PartitionWrite, daily
-from platform_lib.lake.publish import publish
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow
-from platform_lib.lake.writer import WriteMode
 from platform_lib.mesh.graph import load_mesh
 from platform_lib.mesh.run import materialize_mesh
 from platform_lib.settings import resolve_settings
-from tests.conftest import PROJECT_ROOT, MeshEnv, contract_for, instance_for
+from tests.conftest import PROJECT_ROOT, MeshEnv, contract_for, instance_for, publish_request
 from tests.reliability.test_concurrency import BOOKINGS
 
 RUN_COLUMNS = {"run_id", "_batch_id", "_ingested_at"}
@@ -75,13 +74,14 @@ def test_publishing_a_day_again_changes_neither_the_table_nor_its_quarantine(
 
     def publish_day(run_id: str) -> dict[str, list[tuple[object, ...]]]:
         outcome = publish(
-            BOOKINGS_KEY,
+            publish_request(
+                BOOKINGS_KEY,
+                contract,
+                settings,
+                run_id=run_id,
+                partition=PartitionWrite(daily("at", start="2026-03-01"), day, "date"),
+            ),
             batch,
-            contract=contract,
-            mode=WriteMode.OVERWRITE,
-            settings=settings,
-            run_id=run_id,
-            partition=PartitionWrite(daily("at", start="2026-03-01"), day, "date"),
         )
         assert outcome.committed, outcome.validation
         return lake_contents(tmp_path / "lake")

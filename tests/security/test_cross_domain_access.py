@@ -11,12 +11,11 @@ from duckdb import DuckDBPyConnection, DuckDBPyRelation
 
 from platform_lib import Layer, TableKey, domain_definitions, reads, table
 from platform_lib.contracts.registry import ContractRegistry, load_registry
-from platform_lib.lake.publish_stream import publish_rows
+from platform_lib.lake.publish import publish_rows
 from platform_lib.lake.reader import read_arrow, table_exists
-from platform_lib.lake.writer import WriteMode
 from platform_lib.orchestration.table_spec import TableSpec
 from platform_lib.settings import resolve_settings
-from tests.conftest import MeshEnv, write_contract
+from tests.conftest import MeshEnv, publish_request, write_contract
 
 ACCOUNTS = ["acc-1", "acc-2", "acc-1", None]
 
@@ -216,12 +215,8 @@ def test_a_compute_function_cannot_publish_to_another_domain(bank_published: Pat
     @table(Layer.PRODUCT)
     def hijack() -> pa.Table:
         publish_rows(
-            target,
+            publish_request(target, bank_contract, resolve_settings(), run_id="hijack"),
             pa.table({"account_id": ["evil"], "amount": [1]}),
-            contract=bank_contract,
-            mode=WriteMode.OVERWRITE,
-            settings=resolve_settings(),
-            run_id="hijack",
         )
         return pa.table({"account_id": ["x"], "amount": [1]})
 

@@ -11,12 +11,11 @@ from platform_lib.contracts.loader import load_contract
 from platform_lib.conventions import TableKey
 from platform_lib.lake.duckdb_inputs import mask_columns, register_input
 from platform_lib.lake.partitions import daily
-from platform_lib.lake.publish import publish
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow
-from platform_lib.lake.writer import WriteMode
 from platform_lib.settings import MeshSettings
 from platform_lib.sql import quote_literal
-from tests.conftest import contract_for, write_contract
+from tests.conftest import contract_for, publish_request, write_contract
 
 HOSTILE = "we\"ird'; DROP TABLE batch; --"
 """A name closing both kinds of quote, then a second statement."""
@@ -56,14 +55,7 @@ def test_hostile_values_are_validated_and_published_as_data(tmp_path: Path) -> N
     batch = pa.table({"kind": ["ok", HOSTILE_VALUE, "other", None], "amount": ["1", "2", "3", "4"]})
     key = TableKey.parse("shop/curated/orders")
 
-    outcome = publish(
-        key,
-        batch,
-        contract=contract,
-        mode=WriteMode.OVERWRITE,
-        settings=settings_for(tmp_path),
-        run_id="run-1",
-    )
+    outcome = publish(publish_request(key, contract, settings_for(tmp_path)), batch)
 
     assert outcome.committed
     published = read_arrow(key.uri(settings_for(tmp_path))).sort_by("amount")

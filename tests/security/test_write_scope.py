@@ -7,13 +7,12 @@ import pyarrow as pa
 import pytest
 
 from platform_lib import CsvSource, MeshError, TableKey
-from platform_lib.lake.publish import publish
+from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.raw_ingest import ingest_landing_folder
 from platform_lib.lake.reader import table_exists
 from platform_lib.lake.write_scope import writing_for
-from platform_lib.lake.writer import WriteMode
 from platform_lib.settings import MeshSettings
-from tests.conftest import contract_for
+from tests.conftest import contract_for, publish_request
 
 EVENTS = CsvSource(table="events", folder="bank/events", columns=("day", "n"))
 
@@ -102,14 +101,7 @@ def test_publishing_another_domains_key_is_refused(settings: MeshSettings, tmp_p
     key = TableKey.parse("risk/curated/scores")
 
     with writing_for("bank"), pytest.raises(MeshError, match="not to risk/curated/scores"):
-        publish(
-            key,
-            pa.table({"n": [1]}),
-            contract=contract,
-            mode=WriteMode.OVERWRITE,
-            settings=settings,
-            run_id="run-1",
-        )
+        publish(publish_request(key, contract, settings), pa.table({"n": [1]}))
 
     assert not table_exists(key.uri(settings))
     assert not table_exists(key.quarantine.uri(settings))

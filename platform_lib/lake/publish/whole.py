@@ -1,0 +1,47 @@
+"""Write-audit-publish of a batch held in memory, validated in one pass.
+
+The batch is validated against its contract (``quality.engine.validate_batch``); if a schema
+mismatch, a failing blocking table-level rule or a rejected share above the contract's threshold
+blocks it, nothing is committed. Otherwise the rejected rows are committed to the quarantine,
+then the valid rows, cast to the contract's types, to the table, in one commit each (see
+:mod:`~platform_lib.lake.publish`).
+"""
+
+import pyarrow as pa
+
+from platform_lib.lake.publish.outcome import PublishOutcome, WritePath
+from platform_lib.lake.publish.plan import plan_publish
+from platform_lib.lake.publish.request import PublishRequest
+from platform_lib.quality.engine import validate_batch
+
+
+def publish(request: PublishRequest, batch: pa.Table) -> PublishOutcome:
+    """Validate ``batch`` against the request's contract and write-audit-publish it.
+
+    Returns:
+        The verdicts and the commits made (none when blocked), with ``path=WHOLE_TABLE``.
+
+    Example:
+        >>> publish(PublishRequest(key, contract=contract, mode=WriteMode.OVERWRITE,
+        ...                        settings=resolve_settings(), run_id="run-1"), rows)
+    """
+    plan = plan_publish(request)
+    reconciled = plan.reconcile()
+    checked = validate_batch(batch, plan.contract, taken=plan.published_elsewhere(batch))
+    if checked.result.blocked:
+        return plan.outcome(checked.result, path=WritePath.WHOLE_TABLE, reconciled_rows=reconciled)
+    quarantined = plan.keep_rejected(plan.quarantine_rows(checked.rejected))
+    published = plan.table.write_table(
+        checked.valid,
+        mode=plan.mode,
+        partition_by=plan.partition_by,
+        commit_metadata=plan.tag,
+        predicate=plan.predicate,
+    )
+    return plan.outcome(
+        checked.result,
+        path=WritePath.WHOLE_TABLE,
+        reconciled_rows=reconciled,
+        published=published,
+        quarantined=quarantined,
+    )
