@@ -59,7 +59,7 @@ check: $(STAMP)
 pytest: system-deps $(STAMP)
 	$(BIN)/pytest -q
 
-## Benchmarks (benchmarks/README.md): 10M rows, or a quick 200k-row smoke run.
+## Benchmarks (benchmarks/README.md): 10M rows, or a quick 20,000-row smoke run.
 bench: bench-setup
 	$(PY) benchmarks/run.py
 

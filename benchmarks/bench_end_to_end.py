@@ -208,11 +208,11 @@ PHASES: list[Phase] = [
     ("materialize (the command, after its imports)", "*/cli/materialize.py", "materialize"),
     (
         "  load_mesh (import every domain, its contracts)",
-        "*/orchestration/mesh_graph.py",
+        "*/mesh/graph.py",
         "load_mesh",
     ),
     ("  dagster_instance (a fresh SQLite instance)", "*/cli/environment.py", "dagster_instance"),
-    ("  materialize_mesh (a Dagster run per domain/stage)", "*/mesh_run.py", "materialize_mesh"),
+    ("  materialize_mesh (a Dagster run per domain/stage)", "*/mesh/run.py", "materialize_mesh"),
     (
         "    create_run_for_job (run + planned events)",
         "*/methods/run_methods.py",
