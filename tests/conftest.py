@@ -122,13 +122,19 @@ def sql(query: str, **tables: object) -> list[tuple[object, ...]]:
 
 
 def write_contract(
-    folder: Path, key: str, body: str, *, access: str = "public", properties: str = ""
+    folder: Path,
+    key: str,
+    body: str,
+    *,
+    access: str = "public",
+    properties: str = "",
+    version: str = "1.0.0",
 ) -> Path:
     """Write a contract for ``key`` (domain/layer/table) under ``folder``/contracts, by convention.
 
-    ``body`` is the ``schema`` part and anything after it; the header (ids, team, server, layer,
-    ``access``, threshold 0.5, then the ``customProperties`` entries in ``properties``) is filled
-    in from the key.
+    ``body`` is the ``schema`` part and anything after it; the header (ids, ``version``, team,
+    server, layer, ``access``, threshold 0.5, then the ``customProperties`` entries in
+    ``properties``) is filled in from the key.
     """
     domain, layer, table = key.split("/")
     path = folder / "contracts" / domain / layer / f"{table}.odcs.yaml"
@@ -137,7 +143,7 @@ def write_contract(
         f"""apiVersion: v3.1.0
 kind: DataContract
 id: {domain}.{layer}.{table}
-version: 1.0.0
+version: {version}
 status: active
 domain: {domain}
 team:
@@ -276,3 +282,43 @@ def scratch_project(
         "MESH_LAKE_ROOT": str(root / "lake"),
         "DAGSTER_HOME": str(home),
     }
+
+
+DAILY_SHOP = '''
+import datetime as dt
+
+import pyarrow as pa
+
+from platform_lib import Layer, daily, domain_definitions, table
+
+
+@table(Layer.CURATED, partition=daily("day", start="2026-03-01"))
+def bookings(partition_date: dt.date) -> pa.Table:
+    """Three bookings a day, one of them dated the next day (quarantined)."""
+    n = partition_date.day
+    return pa.table(
+        {
+            "id": [f"{partition_date}-a", f"{partition_date}-b", f"{partition_date}-late"],
+            "day": [partition_date, partition_date, partition_date + dt.timedelta(days=1)],
+            "amount": [n, n * 10, 0],
+        }
+    )
+
+
+defs = domain_definitions("shop", tables=[bookings])
+'''
+DAILY_BOOKINGS = """schema:
+  - name: bookings
+    physicalType: table
+    properties:
+      - {name: id, logicalType: string, physicalType: string, required: true, unique: true}
+      - {name: day, logicalType: date, physicalType: date, required: true}
+      - {name: amount, logicalType: integer, physicalType: int64}
+"""
+
+
+def daily_project(root: Path) -> dict[str, str]:
+    """A scratch project: shop's daily-partitioned bookings."""
+    return scratch_project(
+        root, "daymesh", {"shop": DAILY_SHOP}, {"shop/curated/bookings": DAILY_BOOKINGS}
+    )

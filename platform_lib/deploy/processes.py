@@ -67,14 +67,14 @@ def is_running(pid: int) -> bool:
 
 
 def stop_group(pid: int, timeout: float = STOP_TIMEOUT) -> None:
-    """Stop the process group led by ``pid``: SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    """Stop the process group led by ``pid``: SIGTERM, then, once the leader is gone or after
+    ``timeout`` seconds, SIGKILL to whatever of the group is left (a server's children, such as
+    its code servers, may outlive it)."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, sig)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not is_running(pid):
-                return
+        while time.monotonic() < deadline and is_running(pid):
             time.sleep(0.1)
 
 

@@ -3,44 +3,7 @@
 from pathlib import Path
 
 from platform_lib.lake.reader import read_arrow
-from tests.conftest import run_command, scratch_project
-
-SHOP = '''
-import datetime as dt
-
-import pyarrow as pa
-
-from platform_lib import Layer, daily, domain_definitions, table
-
-
-@table(Layer.CURATED, partition=daily("day", start="2026-03-01"))
-def bookings(partition_date: dt.date) -> pa.Table:
-    """Three bookings a day, one of them dated the next day (quarantined)."""
-    n = partition_date.day
-    return pa.table(
-        {
-            "id": [f"{partition_date}-a", f"{partition_date}-b", f"{partition_date}-late"],
-            "day": [partition_date, partition_date, partition_date + dt.timedelta(days=1)],
-            "amount": [n, n * 10, 0],
-        }
-    )
-
-
-defs = domain_definitions("shop", tables=[bookings])
-'''
-BOOKINGS = """schema:
-  - name: bookings
-    physicalType: table
-    properties:
-      - {name: id, logicalType: string, physicalType: string, required: true, unique: true}
-      - {name: day, logicalType: date, physicalType: date, required: true}
-      - {name: amount, logicalType: integer, physicalType: int64}
-"""
-
-
-def daily_project(root: Path) -> dict[str, str]:
-    """A scratch project: shop's daily-partitioned bookings."""
-    return scratch_project(root, "daymesh", {"shop": SHOP}, {"shop/curated/bookings": BOOKINGS})
+from tests.conftest import daily_project, run_command
 
 
 def test_a_range_of_days_is_written_day_by_day(tmp_path: Path) -> None:

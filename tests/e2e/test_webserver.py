@@ -6,16 +6,7 @@ federated asset graph over GraphQL, and a ``mesh materialize`` run recorded in t
 ``DAGSTER_HOME`` shows up there with its metadata and asset check evaluations.
 """
 
-import contextlib
-import json
-import os
-import shutil
-import signal
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,23 +14,22 @@ from typing import Any
 import pytest
 
 from platform_lib.contracts.registry import project_registry
-from platform_lib.deploy.processes import free_port
 from platform_lib.orchestration.keys import to_asset_key
+from tests.conftest import BIN, PROJECT_ROOT
+from tests.webserver import (
+    Webserver,
+    mesh_environment,
+    serving,
+    wait_until_serving,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 LOCATIONS = ("payments", "fraud", "finance")
-INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
-STARTUP_TIMEOUT = 90.0
-STOP_TIMEOUT = 15.0
 
 RAW_TRANSACTIONS = ["payments", "raw", "transactions"]
 CURATED_TRANSACTIONS = ["payments", "curated", "transactions"]
 ACCOUNT_RISK = ["fraud", "product", "account_risk"]
 DAILY_REVENUE = ["finance", "product", "daily_revenue"]
 
-# Loopback only: never route through a proxy configured in the environment.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 ASSET_GRAPH_QUERY = """
 {
@@ -118,114 +108,14 @@ query CheckExecutions($path: [String!]!, $check: String!) {
 """
 
 
-def mesh_environment(root: Path) -> dict[str, str]:
-    """The environment of every process: instance, lake and landing under ``root``."""
-    home = root / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
-    landing = root / "landing"
-    if not landing.exists():
-        shutil.copytree(PROJECT_ROOT / "data" / "landing", landing)
-    env = dict(os.environ)
-    env.update(
-        DAGSTER_HOME=str(home),
-        MESH_LAKE_ROOT=str(root / "lake"),
-        MESH_LANDING_ROOT=str(landing),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def stop_process_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group, then SIGKILL it when it does not exit in time."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=STOP_TIMEOUT)
-    # The code servers share the group and may outlive the webserver: always finish them.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=STOP_TIMEOUT)
-
-
-class Webserver:
-    """A running ``dagster-webserver`` and the environment it was started with."""
-
-    def __init__(self, url: str, env: dict[str, str], log: Path) -> None:
-        self.url = url
-        self.env = env
-        self.log = log
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-20_000:]
-
-    def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
-        body = json.dumps({"query": query, "variables": variables}).encode()
-        request = urllib.request.Request(
-            f"{self.url}/graphql",
-            data=body,
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with _OPENER.open(request, timeout=60) as response:
-            payload: dict[str, Any] = json.loads(response.read())
-        assert not payload.get("errors"), json.dumps(payload["errors"], indent=2)
-        data: dict[str, Any] = payload["data"]
-        return data
-
-
-def _wait_until_serving(process: subprocess.Popen[bytes], server: Webserver) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    last_error = ""
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"dagster-webserver exited with {process.returncode} before serving:\n"
-                f"{server.output()}"
-            )
-        try:
-            with _OPENER.open(f"{server.url}/server_info", timeout=5) as response:
-                info = json.loads(response.read())
-            if "dagster_version" in info:
-                return
-        except (OSError, ValueError) as error:
-            last_error = repr(error)
-        time.sleep(1)
-    pytest.fail(
-        f"dagster-webserver did not answer /server_info within {STARTUP_TIMEOUT:.0f}s "
-        f"(last error: {last_error}):\n{server.output()}"
-    )
-
-
 @pytest.fixture(scope="module")
 def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webserver]:
     """One real webserver for the module, over the project's workspace.yaml."""
     root = tmp_path_factory.mktemp("webserver")
-    env = mesh_environment(root)
-    port = free_port()
-    log = root / "webserver.log"
-    server = Webserver(f"http://127.0.0.1:{port}", env, log)
-    command = [
-        str(BIN / "dagster-webserver"),
-        *("-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)),
-    ]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_until_serving(process, server)
+    command = [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1"]
+    with serving(command, mesh_environment(root), root / "webserver.log") as (process, server):
+        wait_until_serving(process, server)
         yield server
-    finally:
-        stop_process_group(process)
 
 
 def _by_key(nodes: list[dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]]:

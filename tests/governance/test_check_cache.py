@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tests.governance.test_mesh_check import mesh_check, rules_broken, scratch_mesh
+from tests.governance.scratch_mesh import mesh_check, rules_broken, scratch_mesh
 
 IMPORT_LOG = """
 from pathlib import Path as _Path

@@ -1,154 +1,17 @@
 """``mesh check`` on scratch mesh projects in scratch git repositories, as CI runs it."""
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-BIN = Path(sys.executable).parent
-
-ORDERS_V1 = """schema:
-  - name: orders
-    properties:
-      - {name: id, logicalType: string, physicalType: string, required: true, unique: true}
-      - {name: amount, logicalType: number, physicalType: "decimal(18,2)", required: true}
-      - {name: note, logicalType: string, physicalType: string}
-"""
-INVOICES = """schema:
-  - name: invoices
-    properties:
-      - {name: id, logicalType: string, physicalType: string, required: true}
-      - {name: total, logicalType: number, physicalType: "decimal(18,2)"}
-"""
-SHOP = """
-from platform_lib import Layer, domain_definitions, reads, table
-import pyarrow as pa
-
-@table(Layer.PRODUCT{extra_reads})
-def orders() -> pa.Table:
-    return pa.table({{}})
-{more}
-defs = domain_definitions("shop", tables=[orders{more_tables}])
-"""
-BILLING = """
-from dagster import AssetKey, Definitions, asset
-from platform_lib import Layer, domain_definitions, reads, table
-import pyarrow as pa
-
-@table(Layer.PRODUCT, reads={{"orders": reads("shop/product/orders", major={major},
-                                              columns={columns})}})
-def invoices(orders: pa.Table) -> pa.Table:
-    return orders
-{more}
-defs = {defs}
-"""
-
-
-def contract(
-    root: Path,
-    key: str,
-    body: str,
-    *,
-    version: str = "1.0.0",
-    access: str = "public",
-    extra: str = "",
-) -> None:
-    domain, layer, table = key.split("/")
-    path = root / "contracts" / domain / layer / f"{table}.odcs.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f"""apiVersion: v3.1.0
-kind: DataContract
-id: {domain}.{layer}.{table}
-version: {version}
-status: active
-domain: {domain}
-team: {{name: {domain}}}
-servers:
-  - {{server: local, type: local, format: delta, path: {key}}}
-customProperties:
-  - {{property: layer, value: {layer}}}
-  - {{property: access, value: {access}}}
-{extra}{body}"""
-    )
-
-
-def scratch_mesh(
-    root: Path,
-    *,
-    major: int = 1,
-    columns: str = '["id", "amount"]',
-    shop_extra_reads: str = "",
-    shop_more: str = "",
-    shop_more_tables: str = "",
-    billing_more: str = "",
-    billing_defs: str = 'domain_definitions("billing", tables=[invoices])',
-    orders_access: str = "public",
-) -> Path:
-    """A two-domain mesh project: shop publishes orders, billing reads them; committed to git."""
-    (root / "workspace.yaml").write_text(
-        textwrap.dedent(
-            """\
-            load_from:
-              - python_module: {module_name: scratchmesh.shop, location_name: shop}
-              - python_module: {module_name: scratchmesh.billing, location_name: billing}
-            """
-        )
-    )
-    package = root / "scratchmesh"
-    package.mkdir(exist_ok=True)
-    (package / "__init__.py").write_text("")
-    (package / "shop.py").write_text(
-        SHOP.format(extra_reads=shop_extra_reads, more=shop_more, more_tables=shop_more_tables)
-    )
-    (package / "billing.py").write_text(
-        BILLING.format(major=major, columns=columns, more=billing_more, defs=billing_defs)
-    )
-    contract(root, "shop/product/orders", ORDERS_V1, access=orders_access)
-    contract(root, "billing/product/invoices", INVOICES)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    return root
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-C", str(root), *args],
-        check=True,
-        capture_output=True,
-        env={
-            **os.environ,
-            "GIT_AUTHOR_NAME": "t",
-            "GIT_AUTHOR_EMAIL": "t@example.com",
-            "GIT_COMMITTER_NAME": "t",
-            "GIT_COMMITTER_EMAIL": "t@example.com",
-        },
-    )
-
-
-def mesh_check(root: Path, *args: str) -> tuple[int, dict[str, object]]:
-    result = subprocess.run(
-        [str(BIN / "mesh"), "check", "--json", *args],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root), "MESH_LAKE_ROOT": str(root / "lake")},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result.returncode, json.loads(result.stdout)
-
-
-def rules_broken(report: dict[str, object]) -> set[str]:
-    violations = report["violations"]
-    assert isinstance(violations, list)
-    return {v["rule_id"] for v in violations if v["level"] == "error" and not v["exemption"]}
+from tests.conftest import write_contract
+from tests.governance.scratch_mesh import (
+    ORDERS_V1,
+    mesh_check,
+    rules_broken,
+    scratch_mesh,
+)
 
 
 def test_a_clean_mesh_passes(tmp_path: Path) -> None:
@@ -160,7 +23,7 @@ def test_a_clean_mesh_passes(tmp_path: Path) -> None:
 
 def test_removing_a_consumed_column_without_a_bump_names_the_consumer(tmp_path: Path) -> None:
     root = scratch_mesh(tmp_path)
-    contract(
+    write_contract(
         root,
         "shop/product/orders",
         ORDERS_V1.replace(
@@ -181,7 +44,7 @@ def test_removing_a_consumed_column_without_a_bump_names_the_consumer(tmp_path: 
 
 def test_adding_an_optional_column_passes(tmp_path: Path) -> None:
     root = scratch_mesh(tmp_path)
-    contract(
+    write_contract(
         root,
         "shop/product/orders",
         ORDERS_V1 + ("      - {name: channel, logicalType: string, physicalType: string}\n"),
@@ -196,7 +59,7 @@ def test_adding_an_optional_column_passes(tmp_path: Path) -> None:
 def test_a_new_major_beside_the_old_one_passes(tmp_path: Path) -> None:
     root = scratch_mesh(tmp_path)
     v2 = ORDERS_V1.replace("name: orders", "name: orders_v2").replace("name: note", "name: memo")
-    contract(root, "shop/product/orders_v2", v2, version="2.0.0")
+    write_contract(root, "shop/product/orders_v2", v2, version="2.0.0")
     shop = (root / "scratchmesh" / "shop.py").read_text()
     shop = shop.replace(
         "defs = ",
@@ -278,12 +141,12 @@ def test_a_consumer_on_a_deprecated_major(tmp_path: Path, days: int, level: str)
 
     root = scratch_mesh(tmp_path)
     date = (dt.date.today() + dt.timedelta(days=days)).isoformat()
-    contract(
+    write_contract(
         root,
         "shop/product/orders",
         ORDERS_V1,
         version="1.0.0",
-        extra=f'  - {{property: deprecationDate, value: "{date}"}}\n',
+        properties=f'  - {{property: deprecationDate, value: "{date}"}}\n',
     )
 
     code, report = mesh_check(root)

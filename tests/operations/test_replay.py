@@ -20,12 +20,12 @@ from platform_lib.operations.replay import REPLAY_TAG, replay_table
 from tests.conftest import (
     PROJECT_ROOT,
     MeshEnv,
+    daily_project,
     publish_request,
     run_command,
     scratch_project,
     write_contract,
 )
-from tests.e2e.test_partitioned_cli import daily_project
 
 SHOP = '''
 import pyarrow as pa

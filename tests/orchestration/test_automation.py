@@ -8,7 +8,6 @@ automation condition sensors carry the update from payments to finance, across c
 
 import csv
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -19,22 +18,19 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
-from platform_lib.deploy.processes import free_port
 from platform_lib.errors import MeshError
 from platform_lib.lake.reader import table_exists
 from platform_lib.orchestration.automation import scan_landing
 from platform_lib.settings import resolve_settings
-from tests.conftest import sql
-from tests.e2e.test_webserver import (
-    BIN,
-    DAILY_REVENUE,
-    PROJECT_ROOT,
+from tests.conftest import BIN, sql
+from tests.webserver import (
     STARTUP_TIMEOUT,
     Webserver,
     mesh_environment,
-    stop_process_group,
+    serving,
 )
 
+DAILY_REVENUE = ["finance", "product", "daily_revenue"]
 INTERVAL_SECONDS = 3
 FLOW_TIMEOUT = 240.0
 POLL_SECONDS = 2.0
@@ -123,26 +119,11 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     for path in landing.iterdir():
         if path.name != FIRST_DAY:
             shutil.move(path, held_back / path.name)
-    port = free_port()
-    log = root / "dagster-dev.log"
-    server = Webserver(f"http://127.0.0.1:{port}", env, log)
     command = [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*command, "-p", str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with serving(command, env, root / "dagster-dev.log") as (_, server):
         running = Mesh(server, root)
         running.wait_for("the webserver did not answer", _answers(server), STARTUP_TIMEOUT)
         yield running
-    finally:
-        stop_process_group(process)
 
 
 def _answers(server: Webserver) -> Any:

@@ -7,9 +7,6 @@ ignore the condition, both would "commit" the same version and one commit would 
 version count below would fall short of the commits the writers report.
 """
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,47 +15,25 @@ from deltalake.exceptions import CommitFailedError
 
 from platform_lib.lake.committer import Committer, WriteMode
 from platform_lib.lake.reader import read_arrow
-from tests.conftest import PROJECT_ROOT
-from tests.prod.concurrent_writer import SHARED_DAY, batch
+from tests.concurrent_writer import SHARED_DAY, loop_row, run_together
 
 WRITES_EACH = 6
 
 
 def race(mode: str, uri: str, tmp_path: Path, env: dict[str, str]) -> list[dict[str, object]]:
-    """Run writers ``a`` and ``b`` together; their reports."""
-    go_file = tmp_path / f"go-{mode}"
-    writers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.prod.concurrent_writer",
-                mode,
-                uri,
-                tag,
-                str(go_file),
-                str(WRITES_EACH),
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for tag in ("a", "b")
+    """Run writers ``a`` and ``b`` together, ``WRITES_EACH`` writes each; their reports."""
+    jobs = [
+        ("write_loop", {"mode": mode, "uri": uri, "writer": writer, "count": str(WRITES_EACH)})
+        for writer in ("a", "b")
     ]
-    go_file.touch()
-    reports = []
-    for writer in writers:
-        out, err = writer.communicate(timeout=120)
-        assert writer.returncode == 0, err[-3000:]
-        reports.append(json.loads(out.strip().splitlines()[-1]))
-    return reports
+    return run_together(jobs, start=tmp_path / f"go-{mode}", env=env)
 
 
 def seed(uri: str, mode: str) -> None:
     """The table as it is before the race: one row, version 0."""
-    Committer(uri).write_table(batch(mode, "a", -1), mode=WriteMode.OVERWRITE, partition_by=["day"])
+    Committer(uri).write_table(
+        loop_row(mode, "a", -1), mode=WriteMode.OVERWRITE, partition_by=["day"]
+    )
 
 
 @pytest.mark.parametrize("mode", ["append", "other_day"])
@@ -107,11 +82,11 @@ def test_a_conflicting_write_is_refused(stack_env: dict[str, str]) -> None:
     seed(uri, "same_day")
     stale = DeltaTable(uri)
     Committer(uri).write_table(
-        batch("same_day", "b", 0), mode=WriteMode.OVERWRITE, partition_by=["day"]
+        loop_row("same_day", "b", 0), mode=WriteMode.OVERWRITE, partition_by=["day"]
     )
 
     with pytest.raises(CommitFailedError, match="concurrent"):
-        write_deltalake(stale, batch("same_day", "a", 1), mode="overwrite")
+        write_deltalake(stale, loop_row("same_day", "a", 1), mode="overwrite")
 
     assert DeltaTable(uri).version() == 1
     assert read_arrow(uri).column("writer").to_pylist() == ["b"]

@@ -3,10 +3,7 @@ same landing files are ingested exactly once, and a truly conflicting write fail
 the table whole."""
 
 import datetime as dt
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,47 +17,18 @@ from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow, table_state
 from platform_lib.quality.engine import validate_batch
 from platform_lib.settings import resolve_settings
-from tests.conftest import PROJECT_ROOT, contract_for, publish_request, write_contract
+from tests.concurrent_writer import BOOKINGS, Job
+from tests.concurrent_writer import run_together as writers_together
+from tests.conftest import contract_for, publish_request, write_contract
 
 KEY = TableKey.parse("shop/curated/bookings")
-BOOKINGS = """schema:
-  - name: bookings
-    physicalType: table
-    properties:
-      - {name: id, logicalType: string, physicalType: string, required: true, unique: true}
-      - {name: at, logicalType: date, physicalType: date, required: true}
-      - {name: amount, logicalType: integer, physicalType: int64, required: true}
-"""
 
 
-def run_together(tmp_path: Path, jobs: list[tuple[str, dict[str, str]]]) -> list[dict[str, object]]:
-    """Start one writer process per job, release them at once, and return their outcomes."""
+def run_together(tmp_path: Path, jobs: list[Job]) -> list[dict[str, object]]:
+    """One writer process per job, released at once, against the lake under ``tmp_path``."""
     start = tmp_path / f"start-{len(list(tmp_path.glob('start-*')))}"
     env = {**os.environ, "MESH_LAKE_ROOT": str(tmp_path / "lake"), "MESH_CACHE": "off"}
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.reliability.concurrent_writer",
-                action,
-                json.dumps({**arguments, "start": str(start)}),
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for action, arguments in jobs
-    ]
-    start.touch()
-    outcomes = []
-    for process in processes:
-        out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err
-        outcomes.append(json.loads(out.strip().splitlines()[-1]))
-    return outcomes
+    return writers_together(jobs, start=start, env=env)
 
 
 def land(landing: Path, name: str, lines: int) -> None:

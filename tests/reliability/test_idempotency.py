@@ -18,8 +18,8 @@ from platform_lib.lake.reader import read_arrow
 from platform_lib.mesh.graph import load_mesh
 from platform_lib.mesh.run import materialize_mesh
 from platform_lib.settings import resolve_settings
+from tests.concurrent_writer import BOOKINGS
 from tests.conftest import PROJECT_ROOT, MeshEnv, contract_for, instance_for, publish_request
-from tests.reliability.test_concurrency import BOOKINGS
 
 RUN_COLUMNS = {"run_id", "_batch_id", "_ingested_at"}
 CURATED = "payments/curated/transactions"

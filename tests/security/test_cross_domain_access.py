@@ -15,30 +15,19 @@ from platform_lib.lake.publish import publish_rows
 from platform_lib.lake.reader import read_arrow, table_exists
 from platform_lib.orchestration.table_spec import TableSpec
 from platform_lib.settings import resolve_settings
-from tests.conftest import MeshEnv, publish_request, write_contract
+from tests.conftest import MeshEnv, publish_request
+from tests.security.bank_contracts import (
+    ACCOUNT_COLUMNS,
+    PAIR_COLUMNS,
+    PRODUCER_PURPOSES,
+    contract,
+)
 
 ACCOUNTS = ["acc-1", "acc-2", "acc-1", None]
 
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def contract(
-    root: Path, key: str, columns: str, *, access: str = "public", properties: str = ""
-) -> None:
-    name = key.rsplit("/", 1)[-1]
-    body = f"schema:\n  - name: {name}\n    properties:\n{columns}"
-    write_contract(root, key, body, access=access, properties=properties)
-
-
-ACCOUNT_COLUMNS = """      - {name: account_id, logicalType: string, physicalType: string, \
-classification: restricted}
-      - {name: amount, logicalType: integer, physicalType: int64, required: true}
-"""
-PAIR_COLUMNS = """      - {name: account_id, logicalType: string, physicalType: string}
-      - {name: amount, logicalType: integer, physicalType: int64}
-"""
 
 
 @table(Layer.CURATED)
@@ -73,9 +62,6 @@ def bank(root: Path) -> Definitions:
     return domain_definitions(
         "bank", tables=[accounts, ledger, branches, ledger_total], contracts=registry(root)
     )
-
-
-PRODUCER_PURPOSES = "  - {property: allowedPurposes, value: [fraud detection]}\n"
 
 
 def purposes(purpose: str) -> str:

@@ -7,7 +7,7 @@ from platform_lib.contracts.registry import load_registry
 from platform_lib.conventions import TableKey
 from platform_lib.governance.check import check_mesh
 from tests.conftest import PROJECT_ROOT
-from tests.security.test_cross_domain_access import (
+from tests.security.bank_contracts import (
     ACCOUNT_COLUMNS,
     PAIR_COLUMNS,
     PRODUCER_PURPOSES,
