@@ -1,6 +1,6 @@
 """Every asset's conventions, snapshotted: a convention regression shows as a reviewed diff.
 
-Regenerate after an intended change with ``UPDATE_SNAPSHOTS=1 pytest tests/platform_lib``.
+Regenerate after an intended change with ``UPDATE_SNAPSHOTS=1 pytest tests/orchestration``.
 """
 
 import json
