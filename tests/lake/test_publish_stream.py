@@ -133,7 +133,7 @@ def orders(rows: int, *, bad_share: float = 0.0, seed: int = 7, start: int = 0) 
 
 
 def typed(table: pa.Table, contract: TableContract) -> pa.Table:
-    """The valid orders already in the contract's types (each batch is settled by the aggregate tier)."""
+    """The valid orders already in the contract's types (each batch settled by the aggregate)."""
     valid = validate_batch(table, contract).valid
     return valid.append_column("_line_number", table["_line_number"].slice(0, valid.num_rows))
 
