@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from platform_lib.cli.output import console as make_console
 from platform_lib.errors import MeshError
@@ -77,8 +78,10 @@ def main() -> None:
         build_app(command)()
     except MeshError as error:
         console = make_console(stderr=True)
-        console.print(f"[bold red]error:[/] {error.message}", highlight=False, soft_wrap=True)
-        console.print(f"  [bold]fix:[/] {error.fix}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[bold red]error:[/] {escape(error.message)}", highlight=False, soft_wrap=True
+        )
+        console.print(f"  [bold]fix:[/] {escape(error.fix)}", highlight=False, soft_wrap=True)
         _exit(USER_ERROR_EXIT)
     except SystemExit as done:
         _exit(done.code if isinstance(done.code, int) else 0 if done.code is None else 1)

@@ -4,7 +4,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from platform_lib.cli.environment import dagster_instance, ensure_writable_lake
 from platform_lib.cli.output import console as make_console
@@ -105,7 +107,7 @@ def materialize(
         selected = [key for key in selected if key not in daily]
     instance = dagster_instance(settings)
     console.print(
-        f"materialising {len(selected)} table(s) into [bold]{settings.lake_root}[/]",
+        f"materialising {len(selected)} table(s) into [bold]{escape(settings.lake_root)}[/]",
         highlight=False,
     )
     report = materialize_mesh(
@@ -119,7 +121,9 @@ def materialize(
 def _progress(console: Console, run: AssetRun) -> None:
     style = STATUS_STYLE[run.status]
     detail = f"{run.rows:,} rows" if run.rows is not None else run.message
-    console.print(f"  [{style}]{run.status.value:>12}[/]  {run.key}  {detail}", highlight=False)
+    console.print(
+        f"  [{style}]{run.status.value:>12}[/]  {run.key}  {escape(detail)}", highlight=False
+    )
 
 
 def summary_table(report: MeshRunReport) -> Table:
@@ -135,7 +139,7 @@ def summary_table(report: MeshRunReport) -> Table:
             _number(run.rows),
             _number(run.quarantined),
             _number(run.version),
-            run.message,
+            Text(run.message),
         )
     return table
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from platform_lib.cli.output import console as make_console
 from platform_lib.mesh.graph import load_mesh
@@ -100,7 +101,7 @@ def _print(report: QuarantineReport) -> None:
     counts.add_column("rule")
     counts.add_column("rows", justify="right")
     for name, rows in report.by_rule.items():
-        counts.add_row(name, f"{rows:,}")
+        counts.add_row(Text(name), f"{rows:,}")
     console.print(counts)
     samples = Table(
         title=f"sample rows{f' breaking {report.rule}' if report.rule else ''}",
@@ -116,5 +117,5 @@ def _print(report: QuarantineReport) -> None:
         else:
             where = row.run_id or ""
             what = json.dumps(row.values, ensure_ascii=False)
-        samples.add_row(", ".join(row.violated_rules), where, what)
+        samples.add_row(*(Text(cell) for cell in (", ".join(row.violated_rules), where, what)))
     console.print(samples)

@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from platform_lib.cli.environment import dagster_instance
@@ -98,7 +99,9 @@ def _print(report: ReplayReport) -> None:
         )
     console.print(counts)
     for run in report.runs:
-        console.print(f"{run.key}: {run.status.value} {run.message}".rstrip(), soft_wrap=True)
+        console.print(
+            f"{run.key}: {run.status.value} {escape(run.message)}".rstrip(), soft_wrap=True
+        )
     console.print(f"runs: {', '.join(report.run_ids) or 'none'}", soft_wrap=True)
     if report.stale_consumers:
         console.print(

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from platform_lib.cli.environment import dagster_instance
 from platform_lib.cli.output import console as make_console
@@ -74,7 +75,7 @@ def _table(statuses: list[TableStatus]) -> Table:
             "-" if s.lake_version is None else str(s.lake_version),
             s.freshness.value,
             f"{s.quarantine_rows} ({quarantine})" if s.quarantine_rows else "0",
-            ", ".join(s.owners),
-            s.reason,
+            Text(", ".join(s.owners)),
+            Text(s.reason),
         )
     return table

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from platform_lib.cli.output import console as make_console
 from platform_lib.mesh.graph import load_mesh
@@ -36,9 +37,9 @@ def tables(
     for listing in listings:
         table.add_row(
             listing.key,
-            ", ".join(listing.owners),
+            Text(", ".join(listing.owners)),
             "-" if listing.version is None else str(listing.version),
             "-" if listing.rows is None else f"{listing.rows:,}",
-            listing.uri,
+            Text(listing.uri),
         )
     make_console().print(table)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from platform_lib.cli.output import console
 from platform_lib.contracts.loader import load_contract
@@ -110,7 +111,9 @@ def _print(report: ContractTestReport) -> None:
         )
         observed = "" if rule.observed is None else f"{rule.observed:g}"
         detail = rule.message + (f" e.g. {', '.join(rule.samples)}" if rule.samples else "")
-        table.add_row(rule.rule_id, rule.kind, verdict, observed, rule.threshold, detail)
+        table.add_row(
+            rule.rule_id, rule.kind, verdict, observed, Text(rule.threshold), Text(detail)
+        )
     out.print(table)
     summary = "passed" if report.passed else f"FAILED: {', '.join(sorted(failing))}"
     out.print(f"{report.contract_id}: {summary}")

@@ -5,7 +5,9 @@ from collections import defaultdict
 from xml.etree import ElementTree
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from platform_lib.governance.check import CheckReport
 from platform_lib.governance.rules import RULES
@@ -23,13 +25,13 @@ def print_report(report: CheckReport, console: Console) -> None:
             table.add_column(column, overflow="fold")
         for v in sorted(by_domain[domain], key=lambda v: (v.level != Level.ERROR, v.rule_id)):
             level = (
-                f"[dim]exempt[/] ({v.exemption})"
+                f"[dim]exempt[/] ({escape(v.exemption)})"
                 if v.exemption
                 else "[red]error[/]"
                 if v.level is Level.ERROR
                 else "[yellow]warning[/]"
             )
-            table.add_row(level, v.rule_id, v.subject, v.message, v.fix)
+            table.add_row(level, *(Text(part) for part in (v.rule_id, v.subject, v.message, v.fix)))
         console.print(table)
     errors = sum(v.counts for v in report.violations)
     warnings = sum(v.level is Level.WARNING and v.exemption is None for v in report.violations)

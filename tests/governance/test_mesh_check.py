@@ -1,11 +1,13 @@
 """``mesh check`` on scratch mesh projects in scratch git repositories, as CI runs it."""
 
+import os
+import subprocess
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from tests.conftest import write_contract
+from tests.conftest import BIN, write_contract
 from tests.governance.scratch_mesh import (
     ORDERS_V1,
     mesh_check,
@@ -99,6 +101,34 @@ def test_two_domains_defining_one_key_fail(tmp_path: Path) -> None:
 
     assert code == 1
     assert "key-ownership" in rules_broken(report)
+
+
+def test_a_message_with_brackets_is_printed_whole_by_check_and_by_a_runtime_command(
+    tmp_path: Path,
+) -> None:
+    """A message is text, never console markup: ``[billing, ...]`` in a key-layout problem must
+    reach the reader (the console once took it for a style tag and cut the message there)."""
+    root = scratch_mesh(
+        tmp_path,
+        billing_more='@asset(key=AssetKey(["stray"]))\ndef stray() -> None:\n    pass\n',
+        billing_defs='Definitions.merge(domain_definitions("billing", tables=[invoices]), '
+        "Definitions(assets=[stray]))",
+    )
+    wide = {"COLUMNS": "400"}  # a table cell on one line
+    env = {**os.environ, **wide, "PYTHONPATH": str(root), "MESH_LAKE_ROOT": str(root / "lake")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / "mesh"), *args], cwd=root, env=env, capture_output=True, text=True
+        )
+
+    checked, listed = run("check"), run("tables")
+
+    expected = "asset key stray is not [billing, raw|curated|product, table]"
+    assert checked.returncode == 1
+    assert expected in " ".join(checked.stdout.split()), checked.stdout
+    assert listed.returncode == 2
+    assert expected in " ".join(listed.stderr.split()), listed.stderr
 
 
 def test_a_cycle_between_domains_fails(tmp_path: Path) -> None:
