@@ -13,6 +13,7 @@ from platform_lib.contracts.standard import (
     schema_issues,
     validate_standard,
 )
+from platform_lib.contracts.odcs_versions import SUPPORTED_API_VERSIONS, odcs_json_schema
 from platform_lib.contracts.yaml_source import YAML_DUPLICATE_KEY, YAML_SYNTAX, parse_yaml
 from tests.contracts.conformance_corpus import ConformanceContract, conformance_contracts
 from tests.contracts.conftest import BASE_CONTRACT, WriteContract, edit
@@ -291,3 +292,56 @@ def test_model_errors_are_placed_at_document_fields_without_union_member_names()
     assert {i.rule_id for i in issues} == {ODCS_MODEL}
     assert {i.path for i in issues} == {("version",), ("team", "members", 0, "username")}
     assert all(i.level is FindingLevel.STANDARD for i in issues)
+
+
+def _with_relationship(text: str, target: str) -> str:
+    """``text`` whose first column declares a foreign key to ``target``."""
+    return edit(
+        text,
+        "        required: true\n",
+        f"        required: true\n        relationships:\n          - to: {target}\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("api_version", "findings"),
+    [("v3.1.0", ["schema[0].properties[0].relationships[0].to"]), ("v3.2.0", [])],
+)
+def test_a_relationship_target_is_checked_by_the_form_its_version_allows(
+    write_contract: WriteContract, api_version: str, findings: list[str]
+) -> None:
+    """A three-part target (schema.table.column) is ODCS v3.2.0; v3.1.0 allows table.column."""
+    text = edit(BASE_CONTRACT, "apiVersion: v3.1.0", f"apiVersion: {api_version}")
+    load = load_contract(write_contract(text=_with_relationship(text, "ledger.accounts.id")))
+    schema_findings = [f for f in load.standard_findings if f.rule_id == ODCS_SCHEMA]
+    assert [f.field for f in schema_findings] == findings
+    assert all(f.line == 34 for f in schema_findings)
+
+
+def test_a_version_without_a_schema_is_one_finding_naming_the_versions_there_are(
+    write_contract: WriteContract,
+) -> None:
+    load = load_contract(write_contract(("apiVersion: v3.1.0", "apiVersion: v2.2.2")))
+    [finding] = load.findings
+    assert (finding.rule_id, finding.level) == (ODCS_SCHEMA, FindingLevel.STANDARD)
+    assert (finding.line, finding.field) == (1, "apiVersion")
+    assert "v3.0.0, v3.0.1, v3.0.2, v3.1.0 and v3.2.0" in finding.message
+    assert "v2" in finding.fix
+
+
+def test_a_contract_using_a_later_version_is_told_the_version_that_accepts_it(
+    write_contract: WriteContract,
+) -> None:
+    """The base contract uses v3.1.0 forms (a team object, library rules without ``rule``)."""
+    load = load_contract(write_contract(("apiVersion: v3.1.0", "apiVersion: v3.0.2")))
+    assert load.findings
+    assert {f.rule_id for f in load.findings} == {ODCS_SCHEMA}
+    assert all("declare apiVersion: v3.1.0" in f.fix for f in load.findings)
+
+
+def test_each_supported_version_has_its_schema_in_the_installed_package() -> None:
+    """v3.0.0 is read with the v3.0.1 schema: the patch release that only added fields."""
+    for version in SUPPORTED_API_VERSIONS:
+        schema = odcs_json_schema(version)
+        expected = "v3.0.1" if version == "v3.0.0" else version
+        assert schema["properties"]["apiVersion"]["default"] == expected
