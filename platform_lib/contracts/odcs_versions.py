@@ -45,10 +45,10 @@ LATEST_API_VERSION = SUPPORTED_API_VERSIONS[-1]
 _SCHEMA_FILE_OF = {entry.api_version: entry for entry in SCHEMA_FILES}
 
 
-def supported_versions_text() -> str:
-    """The supported versions as prose: ``v3.0.0, v3.0.1, ... and v3.2.0``."""
+def supported_versions_text(last_joined_by: str = "and") -> str:
+    """The supported versions as prose: ``v3.0.0, v3.0.1, ... and v3.2.0`` (or ``or v3.2.0``)."""
     *first, last = SUPPORTED_API_VERSIONS
-    return f"{', '.join(first)} and {last}"
+    return f"{', '.join(first)} {last_joined_by} {last}"
 
 
 def later_versions(api_version: str) -> tuple[str, ...]:

@@ -107,8 +107,8 @@ def _unsupported_version(api_version: Any) -> Issue:
             f"schema of; it checks contracts of ODCS {supported_versions_text()}"
         ),
         fix=(
-            f"declare the version the contract is written for, one of {supported_versions_text()}"
-            " (a contract of ODCS v2 is migrated to v3 first)"
+            "declare the version the contract is written for: "
+            f"{supported_versions_text('or')}; a contract of ODCS v2 is migrated to v3 first"
         ),
     )
 
