@@ -88,10 +88,10 @@ def test_rows_rejected_by_every_tier_go_to_one_quarantine(
 
     quarantine = read_arrow(KEY.quarantine.uri(settings)).sort_by("run_id")
     assert quarantine.select(["run_id", "id", "n", VIOLATIONS_COLUMN]).to_pylist() == [
-        {"run_id": "1-query", "id": "bad", "n": 2, VIOLATIONS_COLUMN: ["id_pattern"]},
-        {"run_id": "2-polars-split", "id": None, "n": 4, VIOLATIONS_COLUMN: ["id_required"]},
-        {"run_id": "4-stream", "id": None, "n": 7, VIOLATIONS_COLUMN: ["id_required"]},
-        {"run_id": "5-query", "id": "q 5", "n": 10, VIOLATIONS_COLUMN: ["id_pattern"]},
+        {"run_id": "1-query", "id": "bad", "n": "2", VIOLATIONS_COLUMN: ["id_pattern"]},
+        {"run_id": "2-polars-split", "id": None, "n": "4", VIOLATIONS_COLUMN: ["id_required"]},
+        {"run_id": "4-stream", "id": None, "n": "7", VIOLATIONS_COLUMN: ["id_required"]},
+        {"run_id": "5-query", "id": "q 5", "n": "10", VIOLATIONS_COLUMN: ["id_pattern"]},
     ]
     published = read_arrow(KEY.uri(settings)).sort_by("n")["id"].to_pylist()
     assert published == ["q1", "p1", "c1", "c2", "s2", "q5"]
