@@ -17,6 +17,7 @@ from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow
 from platform_lib.mesh.graph import load_mesh
 from platform_lib.mesh.run import materialize_mesh
+from platform_lib.operations.quarantine import quarantine_report
 from platform_lib.operations.replay import REPLAY_TAG, replay_table
 from platform_lib.settings import resolve_settings
 from tests.conftest import (
@@ -261,6 +262,12 @@ def test_a_product_quarantine_is_text_and_a_typed_one_of_an_earlier_version_repl
         {"amount": "-0.05", "paid_at": "2026-03-01T09:30:00.000000+00:00"},
         {"amount": "-0.05", "paid_at": "2026-03-02T09:30:00.000000+00:00"},
     ]
+    sample = quarantine_report(mesh, str(key), limit=1).samples[0]
+    day = sample.partition_key
+    assert sample.values == {
+        "id": f"{day}-1", "day": day, "amount": "-0.05",
+        "paid_at": f"{day}T09:30:00.000000+00:00", "n": "2",
+    }  # fmt: skip
     # the quarantine as an earlier version wrote it: the payouts' own types
     typed = kept
     for name, arrow_type in {**PAYOUT_VALUES, "paid_at": pa.timestamp("us", tz="UTC")}.items():
