@@ -231,7 +231,8 @@ def test_a_typed_quarantine_of_an_earlier_version_is_converted_to_text_once(
 ) -> None:
     settings = mesh_env.settings
     batch = typed_payouts()
-    write_typed_quarantine(PRODUCT, mesh_env, batch.slice(1, 2))
+    required_id = batch.schema.set(0, pa.field("id", pa.string(), nullable=False))
+    write_typed_quarantine(PRODUCT, mesh_env, batch.slice(1, 2).cast(required_id))
     typed_hashes = read_arrow(PRODUCT.quarantine.uri(settings)).sort_by("_line_number")["row_hash"]
 
     for run in ("run-1", "run-2"):
@@ -243,7 +244,9 @@ def test_a_typed_quarantine_of_an_earlier_version_is_converted_to_text_once(
     kept = quarantine_of(PRODUCT, mesh_env)
     assert kept["run_id"].to_pylist() == ["old-run", "old-run"]  # the same rows: nothing twice
     assert kept["row_hash"].equals(typed_hashes)
-    assert {kept.schema.field(name).type for name in CONTRACT_COLUMNS} == {pa.string()}
+    assert {kept.schema.field(name) for name in CONTRACT_COLUMNS} == {
+        pa.field(name, pa.string()) for name in CONTRACT_COLUMNS
+    }  # text, and a missing value can be kept
     assert kept["amount"].to_pylist() == ["-0.05", "-1234.10"]
     # the old rows read as UTC timestamps from the lake; their text keeps the zone they hold
     assert kept["paid_at"].to_pylist() == ["2026-03-02T22:30:05.120000+00:00", None]
@@ -278,4 +281,27 @@ def test_a_typed_day_of_a_partitioned_quarantine_is_converted_before_a_day_is_re
     assert kept.select(["amount", "day", "partition_key"]).to_pylist() == [
         {"amount": "-2.00", "day": "2026-03-01", "partition_key": "2026-03-01"},
         {"amount": "-0.05", "day": "2026-03-02", "partition_key": "2026-03-02"},
+    ]
+
+
+def test_a_quarantine_with_a_required_text_column_takes_a_row_missing_its_value(
+    mesh_env: MeshEnv, curated: TableContract
+) -> None:
+    settings = mesh_env.settings
+    rows = text_payouts()
+    required_id = rows.schema.set(0, pa.field("id", pa.string(), nullable=False))
+    write_typed_quarantine(CURATED, mesh_env, rows.slice(1, 1).cast(required_id))
+    without_id = rows.set_column(0, "id", pa.array([None, "p2", "p3", "p4", "p5"], pa.string()))
+    without_id = pa.concat_tables([without_id, rows.slice(3, 2)])  # under the threshold
+
+    outcome = publish(
+        publish_request(CURATED, curated, settings, mode=WriteMode.APPEND), without_id
+    )
+
+    assert outcome.committed
+    kept = quarantine_of(CURATED, mesh_env)
+    assert kept.select(["id", "_line_number", VIOLATIONS_COLUMN]).to_pylist() == [
+        {"id": None, "_line_number": 1, VIOLATIONS_COLUMN: ["id_required"]},
+        {"id": "p2", "_line_number": 2, VIOLATIONS_COLUMN: ["amount_range"]},
+        {"id": "p3", "_line_number": 3, VIOLATIONS_COLUMN: ["amount_range"]},
     ]

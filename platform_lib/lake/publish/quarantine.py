@@ -178,9 +178,9 @@ def _quarantine_day(
 
 
 def convert_to_text(quarantine: Committer, tag: dict[str, str]) -> WriteResult | None:
-    """Convert a quarantine an earlier version wrote with typed contract columns to text, in one
-    commit (tagged with ``tag`` and :data:`CONVERSION_METADATA`); return it, or None when the
-    quarantine is missing or already text.
+    """Convert a quarantine an earlier version wrote with typed (or non-nullable) contract
+    columns to nullable text, in one commit (tagged with ``tag`` and :data:`CONVERSION_METADATA`);
+    return it, or None when the quarantine is missing or already text.
 
     Every row keeps its values (as :func:`values_as_text` writes them), its lineage, its envelope
     and its row hash; the table keeps its partition columns. The whole quarantine is read once.
@@ -188,8 +188,7 @@ def convert_to_text(quarantine: Committer, tag: dict[str, str]) -> WriteResult |
     if not table_exists(quarantine.uri):
         return None
     schema = open_dataset(quarantine.uri).schema
-    typed = [f.name for f in schema if is_value_column(f.name) and not is_text(f.type)]
-    if not typed:
+    if all(is_text(f.type) and f.nullable for f in schema if is_value_column(f.name)):
         return None
     rows = values_as_text(read_arrow(quarantine.uri))
     return quarantine.write_table(
