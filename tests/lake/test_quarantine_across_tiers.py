@@ -4,7 +4,8 @@ The engine picks a tier per batch (the polars aggregate for a clean typed batch,
 for a typed batch with breakers, the DuckDB query where polars would judge a rule differently,
 here a later version of the contract; the stream for large inputs), and a table's quarantine gets
 the rejected rows of each run by a first append, then by MERGEs and empty commits. Whatever tier
-judged a batch, its rejected rows fit the quarantine the others wrote.
+judged a batch, its rejected rows fit the quarantine the others wrote: the contract's columns as
+text, the envelope after them.
 """
 
 from pathlib import Path

@@ -121,15 +121,15 @@ def keep_rejected(
     """Commit the quarantine rows of one publish (from :func:`quarantine_rows`): the day's rows
     replaced for a partition, else as ``mode`` says (see :func:`_quarantine`).
 
+    A quarantine an earlier version wrote with typed columns is first converted to text (see
+    :func:`convert_to_text`), unless ``mode`` overwrites it.
+
     Args:
         quarantine: The committer of the table's quarantine.
         rejected: The quarantine rows.
         mode: The publish's write mode.
         partition: The day written, for a daily-partitioned table.
         tag: The run's commit metadata (see :func:`~platform_lib.lake.publish.run_ids.run_tag`).
-
-    A quarantine an earlier version wrote with typed columns is first converted to text (see
-    :func:`convert_to_text`), unless ``mode`` overwrites it.
 
     Returns:
         The quarantine commit, or None when none was needed.
