@@ -13,13 +13,11 @@ and a row read back casts to the value it had:
   the offset of that zone at that instant (``+01:00``);
 - binary is base64; a duration is its whole count with the unit (``90s``, ``1500ms``);
 - a list, struct or map is JSON (a map with text keys is an object, with other keys a list of
-  ``[key, value]`` pairs), its values written as above (a decimal as a JSON string, to keep its
-  digits).
+  ``[key, value]`` pairs); inside it, a decimal, date, time, timestamp, duration or binary
+  value is a JSON string of its text as above, a non-finite float ``"nan"``/``"inf"``.
 """
 
 import base64
-import datetime as dt
-import decimal
 import json
 import math
 from collections.abc import Callable
@@ -73,7 +71,10 @@ def as_text(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
         return pc.binary_join_element_wise(counts, pa.scalar(data_type.unit), "")
     if pa.types.is_binary(data_type) or pa.types.is_large_binary(data_type):
         return _each(column, lambda value: base64.b64encode(value).decode("ascii"))
-    return _each(column, lambda value: json.dumps(_json_value(value), ensure_ascii=False))
+    return _each(
+        pa.chunked_array([_json_ready(chunk) for chunk in column.chunks], _json_ready_type(column)),
+        lambda value: json.dumps(_json_value(value), ensure_ascii=False),
+    )
 
 
 def _timestamp_text(column: pa.ChunkedArray, data_type: pa.TimestampType) -> pa.ChunkedArray:
@@ -91,13 +92,54 @@ def _each(column: pa.ChunkedArray, render: Callable[[Any], str]) -> pa.ChunkedAr
     return pa.chunked_array([pa.array(texts, TEXT_TYPE)], TEXT_TYPE)
 
 
+def _json_ready(values: pa.Array) -> pa.Array:
+    """``values`` of a nested type with each leaf JSON cannot hold as it is (a decimal, date,
+    time, timestamp, duration or binary value) replaced by its text (:func:`as_text`), so that
+    ``to_pylist`` gives plain data (a nanosecond timestamp would not convert)."""
+    values = pa.concat_arrays([values])  # a slice starts at offset 0 (rebuilding needs it)
+    data_type = values.type
+    if pa.types.is_dictionary(data_type):
+        return _json_ready(values.cast(data_type.value_type))
+    if pa.types.is_fixed_size_list(data_type):
+        return _json_ready(values.cast(pa.list_(data_type.value_field)))
+    if pa.types.is_map(data_type):
+        return pa.MapArray.from_arrays(
+            values.offsets,
+            _json_ready(values.keys),
+            _json_ready(values.items),
+            mask=values.is_null(),
+        )
+    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
+        lists = pa.ListArray if pa.types.is_list(data_type) else pa.LargeListArray
+        return lists.from_arrays(values.offsets, _json_ready(values.values), mask=values.is_null())
+    if pa.types.is_struct(data_type):
+        names = [data_type.field(index).name for index in range(data_type.num_fields)]
+        children = [_json_ready(values.field(index)) for index in range(data_type.num_fields)]
+        return pa.StructArray.from_arrays(children, names=names, mask=values.is_null())
+    if _is_json_native(data_type):
+        return values
+    return as_text(values).combine_chunks()
+
+
+def _json_ready_type(column: pa.ChunkedArray) -> pa.DataType:
+    """The type :func:`_json_ready` gives ``column``'s chunks."""
+    return _json_ready(pa.array([], column.type)).type
+
+
+def _is_json_native(data_type: pa.DataType) -> bool:
+    """Whether ``to_pylist`` gives values of ``data_type`` as JSON holds them."""
+    return (
+        pa.types.is_null(data_type)
+        or pa.types.is_boolean(data_type)
+        or pa.types.is_integer(data_type)
+        or pa.types.is_floating(data_type)
+        or is_text(data_type)
+    )
+
+
 def _json_value(value: Any) -> Any:
-    """``value`` (as Arrow's ``to_pylist`` gives it) as plain JSON data."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, decimal.Decimal):
+    """``value`` (as ``to_pylist`` gives a :func:`_json_ready` array's) as plain JSON data."""
+    if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):
         return {str(key): _json_value(item) for key, item in value.items()}
@@ -105,11 +147,7 @@ def _json_value(value: Any) -> Any:
         return {key: _json_value(item) for key, item in value}  # a map with text keys
     if isinstance(value, list | tuple):
         return [_json_value(item) for item in value]
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
+    return value
 
 
 def _is_text_keyed_pair(item: Any) -> bool:
