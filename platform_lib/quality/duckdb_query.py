@@ -3,8 +3,9 @@
 A batch that needs casting (text inputs, other types), or has a rule polars would judge
 differently from DuckDB, takes one query that casts every column to its contract type and lists,
 per row, the row-level rules the row breaks (``violated_rules``) and the table-level metrics it
-counts towards. It is also the exact reference the polars tiers are held to. A value that does
-not cast is null in the typed column and breaks the column's type rule.
+counts towards. It is also the exact reference the polars tiers are held to. Text casts by the
+text forms below; a typed value of another type casts only exactly (``typed_casts.py``). A value
+that does not cast is null in the typed column and breaks the column's type rule.
 
 Identifiers are quoted and every value (valid sets, bounds, patterns, rule ids) is bound as a
 parameter, never formatted into the SQL.
@@ -33,6 +34,7 @@ from platform_lib.contracts.rules import (
 )
 from platform_lib.quality.contract_schema import column_type
 from platform_lib.quality.split import BatchSplit
+from platform_lib.quality.typed_casts import TEXT_TYPE, typed_cast_expression
 from platform_lib.quality.violations import VIOLATIONS_COLUMN
 from platform_lib.sql import quote_identifier, use_utc
 
@@ -98,10 +100,31 @@ def split_by_query(
 def _flag_rows(
     indexed: pa.Table, contract: TableContract, taken: Mapping[str, pa.Array]
 ) -> pa.Table:
-    params: list[Any] = []
-    views = {column: f"__mesh_taken_{n}" for n, column in enumerate(taken)}
+    with duckdb.connect(":memory:") as connection:
+        connection.execute("SET enable_progress_bar = false")
+        # The machine's time zone must not matter: a timestamp_tz compared as text (valid values,
+        # patterns) is written in UTC.
+        use_utc(connection)
+        connection.register(_BATCH, indexed)
+        views = {column: f"__mesh_taken_{n}" for n, column in enumerate(taken)}
+        for column, view in views.items():
+            connection.register(view, pa.table({"v": taken[column]}))
+        described = connection.execute(f"DESCRIBE {_BATCH}").fetchall()  # our own name
+        input_types = {str(row[0]): str(row[1]) for row in described}
+        params: list[Any] = []
+        sql = _query(contract, input_types, views, params)
+        return connection.execute(sql, params).to_arrow_table()
+
+
+def _query(
+    contract: TableContract,
+    input_types: Mapping[str, str],
+    views: Mapping[str, str],
+    params: list[Any],
+) -> str:
+    """The one query: every column cast, the rules each row breaks, the metrics it counts."""
     casts = {
-        c.name: _cast_expression(c.name, indexed.schema.field(c.name).type, c.type_name, params)
+        c.name: _cast_expression(c.name, input_types[c.name], c.type_name, params)
         for c in contract.columns
     }
     typed_columns = ", ".join(
@@ -117,21 +140,12 @@ def _flag_rows(
     outputs = ", ".join(
         f"{quote_identifier('__typed_' + name)} AS {quote_identifier(name)}" for name in casts
     )
-    sql = (
+    return (
         f"WITH typed AS (SELECT *, {typed_columns} FROM {_BATCH}) "  # noqa: S608 - quoted names
         f"SELECT {_ROW}, {outputs}, "
         f"{_list(violations)} AS {VIOLATIONS_COLUMN}, {_list(metric_hits)} AS {_HITS} "
         f"FROM typed ORDER BY {_ROW}"
     )
-    with duckdb.connect(":memory:") as connection:
-        connection.execute("SET enable_progress_bar = false")
-        # The machine's time zone must not matter: a naive timestamp cast to timestamp_tz is read
-        # as UTC, and a timestamp_tz compared as text (valid values, patterns) is written in UTC.
-        use_utc(connection)
-        connection.register(_BATCH, indexed)
-        for column, view in views.items():
-            connection.register(view, pa.table({"v": taken[column]}))
-        return connection.execute(sql, params).to_arrow_table()
 
 
 def _list(expressions: list[str]) -> str:
@@ -140,35 +154,26 @@ def _list(expressions: list[str]) -> str:
     return f"list_filter([{', '.join(expressions)}]::VARCHAR[], lambda v: v IS NOT NULL)"
 
 
-def _cast_expression(
-    column: str, arrow_type: pa.DataType, type_name: str, params: list[Any]
-) -> str:
-    """The column cast to its contract type (NULL where it does not cast)."""
+def _cast_expression(column: str, input_type: str, type_name: str, params: list[Any]) -> str:
+    """The column (of DuckDB type ``input_type``) cast to its contract type, NULL where it
+    does not cast: text by the text forms, a typed value only exactly (``typed_casts.py``)."""
     target = column_type(type_name)
     source = quote_identifier(column)
-    if arrow_type.equals(target.arrow) or (
-        pa.types.is_timestamp(arrow_type)
-        and pa.types.is_timestamp(target.arrow)
-        and (arrow_type.tz is None) == (target.arrow.tz is None)
-    ):
+    if input_type != TEXT_TYPE:
+        return typed_cast_expression(source, input_type, target.duckdb)
+    text = f"trim({source})"
+    if target.name == "string":
         return source
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        text = f"trim({source})"
-        if target.name == "string":
-            return source
-        if target.name == "timestamp_tz":
-            params.append(TIMESTAMP_WITH_OFFSET)
-            return f"CASE WHEN regexp_matches({text}, ?) THEN TRY_CAST({text} AS TIMESTAMPTZ) END"
-        form = TEXT_FORMS.get(target.name)
-        if pa.types.is_decimal(target.arrow):
-            form = decimal_text_form(target.arrow.scale)
-        if form is not None:
-            params.append(form)
-            return (
-                f"CASE WHEN regexp_matches({text}, ?) THEN TRY_CAST({text} AS {target.duckdb}) END"
-            )
-        return f"TRY_CAST(NULLIF({text}, '') AS {target.duckdb})"
-    return f"TRY_CAST({source} AS {target.duckdb})"
+    if target.name == "timestamp_tz":
+        params.append(TIMESTAMP_WITH_OFFSET)
+        return f"CASE WHEN regexp_matches({text}, ?) THEN TRY_CAST({text} AS TIMESTAMPTZ) END"
+    form = TEXT_FORMS.get(target.name)
+    if pa.types.is_decimal(target.arrow):
+        form = decimal_text_form(target.arrow.scale)
+    if form is not None:
+        params.append(form)
+        return f"CASE WHEN regexp_matches({text}, ?) THEN TRY_CAST({text} AS {target.duckdb}) END"
+    return f"TRY_CAST(NULLIF({text}, '') AS {target.duckdb})"
 
 
 def decimal_text_form(scale: int) -> str:

@@ -164,19 +164,36 @@ def one_column(tmp_path: Path, type_name: str) -> TableContract:
     )
 
 
+def same(found: CheckedBatch, expected: CheckedBatch) -> bool:
+    """The same rows (NaN equal to NaN), types and verdicts, however the rows are chunked."""
+    return (
+        all(
+            getattr(found, part).schema == getattr(expected, part).schema
+            and values_text(getattr(found, part)) == values_text(getattr(expected, part))
+            for part in ("valid", "rejected")
+        )
+        and found.result == expected.result
+    )
+
+
+def values_text(table: pa.Table) -> list[str]:
+    return [
+        str(pa.concat_arrays([*column.chunks, pa.array([], column.type)]))
+        for column in table.columns
+    ]
+
+
 def by_every_tier(batch: pa.Table, contract: TableContract) -> CheckedBatch:
     """The engine's answer, after checking every tier gives it (the polars tiers decline)."""
     checked = validate_batch(batch, contract)
     by_query = validate_with(Tier.DUCKDB_QUERY, batch, contract)
     assert by_query is not None
-    assert by_query.valid.equals(checked.valid) and by_query.rejected.equals(checked.rejected)
-    assert by_query.result == checked.result
+    assert same(by_query, checked)
     for tier in (Tier.AGGREGATE, Tier.POLARS_SPLIT):
         assert validate_with(tier, batch, contract) is None, tier
     slices = [batch.slice(0, 1), batch.slice(1)]
     streamed = validate_stream(slices, contract, batch.schema)
-    assert streamed.valid.equals(checked.valid) and streamed.rejected.equals(checked.rejected)
-    assert streamed.result == checked.result
+    assert same(streamed, checked)
     return checked
 
 
@@ -189,9 +206,10 @@ def test_a_typed_value_that_would_change_is_a_type_violation(case: str, tmp_path
     checked = by_every_tier(batch, contract)
 
     assert checked.valid["v"].to_pylist() == valid
-    assert checked.rejected["_line_number"].to_pylist() == rejected
+    assert checked.rejected["_line_number"].to_pylist() == rejected  # kept as they arrived:
     assert checked.rejected[VIOLATIONS_COLUMN].to_pylist() == [["v_type"]] * len(rejected)
-    assert checked.rejected["v"].type == values.type  # kept as it arrived
+    original = values.take(pa.array(rejected, pa.int64()))
+    assert str(checked.rejected["v"].combine_chunks()) == str(original)
 
 
 def test_a_float_with_a_fraction_is_never_rounded_into_an_integer(tmp_path: Path) -> None:
