@@ -42,19 +42,23 @@ _ROW = "__mesh_row"
 _HITS = "__mesh_metric_hits"
 _BATCH = "__mesh_batch"
 TIMESTAMP_WITH_OFFSET = (
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)$"
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6}0*)?)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)$"
 )
 """Text cast to ``timestamp_tz`` must carry its offset (less than 24 hours; DuckDB alone reads
-``+99`` as 99 hours); one without is ambiguous, so invalid."""
+``+99`` as 99 hours); one without is ambiguous, so invalid. Seconds have at most six decimals
+(then only zeros): DuckDB alone drops the rest."""
 TEXT_FORMS = {
     "int32": r"^[+-]?[0-9]+$",
     "int64": r"^[+-]?[0-9]+$",
     "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-    "timestamp": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$",
+    "timestamp": (
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6}0*)?)?)?$"
+    ),
 }
 """The text a value of these types must be (trimmed) to cast: DuckDB alone would also round
 ``1.5`` into an integer, keep ``2026-01-05 10:00`` as a date, read ``infinity`` as a date or
-timestamp no Arrow value holds, and drop the offset of a timestamp given one. Any other text is
+timestamp no Arrow value holds, drop the offset of a timestamp given one, and drop a timestamp's
+digits beyond the microsecond. Any other text is
 invalid. A decimal's text is a number with at most the scale's digits after the point (trailing
 zeros aside: ``1.005`` is not a ``decimal(18,2)``); see :func:`decimal_text_form`."""
 

@@ -3,16 +3,17 @@
 No DuckDB, no polars, no Arrow compute: loops over ``to_pylist()``. It implements the semantics
 ``platform_lib/quality/engine.py`` documents, for the rules the fuzz tests generate:
 
-- **casting** (text to the contract type, after trimming spaces; empty text is null): integers
-  are ``[+-]digits`` within the type's range; decimals a number with at most the scale's digits
-  after the point (then only zeros) and within the precision; floats a decimal number with an
-  optional exponent, ``nan`` or ``inf``/``infinity``; booleans ``true/t/yes/y/1`` and
-  ``false/f/no/n/0`` in any case; dates ``YYYY-MM-DD``; naive timestamps a date with an optional
-  ``[T ]HH:MM[:SS[.f]]``; ``timestamp_tz`` the same with its offset (``Z``, ``+HH``, ``+HHMM``,
-  ``+HH:MM``, under 24 hours), stored in UTC. Typed values of the contract type are taken as
-  they are; a typed value of another type casts only exactly (:func:`cast_typed`): within its
-  kind (numbers, booleans, naive dates and timestamps, zoned timestamps), and only when casting
-  it back gives it again (no rounding, no overflow, a timestamp into a date only at midnight).
+- **casting** (text to the contract type, after trimming spaces; empty text is null): integers are
+  ``[+-]digits`` within the type's range; decimals a number with at most the scale's digits after
+  the point (then only zeros) and within the precision; floats a decimal number with an optional
+  exponent, ``nan`` or ``inf``/``infinity``; booleans ``true/t/yes/y/1`` and ``false/f/no/n/0`` in
+  any case; dates ``YYYY-MM-DD``; naive timestamps a date with an optional ``[T ]HH:MM[:SS[.f]]``
+  (at most six digits of ``f``, then only zeros); ``timestamp_tz`` the same with its offset (``Z``,
+  ``+HH``, ``+HHMM``, ``+HH:MM``, under 24 hours), stored in UTC. Typed values of the contract type
+  are taken as they are; a typed value of another type casts only exactly (:func:`cast_typed`):
+  within its kind (numbers, booleans, naive dates and timestamps, zoned timestamps), and only when
+  casting it back gives it again (no rounding, no overflow, a timestamp into a date only at
+  midnight).
 - **type**: a value given (non-empty after trimming) that does not cast breaks ``<col>_type``;
 - **not null** (with missing values, compared as text); **unique**: a non-null value repeating
   an earlier row's (in batch order, every row counted, -0.0 equal to 0.0, NaN equal to NaN) or
@@ -52,7 +53,7 @@ _FLOAT = re.compile(
     r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|nan|inf|infinity)", re.ASCII | re.I
 )
 _DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
-_TIME = r"([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?"
+_TIME = r"([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6})0*)?)?"
 _DATE_ONLY = re.compile(_DATE, re.ASCII)
 _NAIVE = re.compile(rf"{_DATE}(?:[T ]{_TIME})?", re.ASCII)
 _AWARE = re.compile(rf"{_DATE}[T ]{_TIME}(Z|[+-][0-9]{{2}}(?::?[0-9]{{2}})?)", re.ASCII)

@@ -220,3 +220,19 @@ def test_a_float_with_a_fraction_is_never_rounded_into_an_integer(tmp_path: Path
 
     assert checked.valid.num_rows == 0
     assert checked.rejected["v"].to_pylist() == [1.5]
+
+
+@pytest.mark.parametrize("type_name", ["timestamp", "timestamp_tz"])
+def test_text_with_a_fraction_of_a_microsecond_is_a_type_violation(
+    type_name: str, tmp_path: Path
+) -> None:
+    """DuckDB alone drops the seventh digit of ``10:00:00.1234567``; zeros after six are exact."""
+    contract = one_column(tmp_path, type_name)
+    offset = "Z" if type_name == "timestamp_tz" else ""
+    texts = [f"2026-01-05 10:00:00.1234567{offset}", f"2026-01-05 10:00:00.1234560{offset}"]
+
+    checked = by_every_tier(pa.table({"v": texts}), contract)
+
+    assert checked.rejected["v"].to_pylist() == texts[:1]
+    (valid,) = checked.valid["v"].to_pylist()
+    assert valid.replace(tzinfo=None) == dt.datetime(2026, 1, 5, 10, 0, 0, 123456)
