@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.rules import (
     AcceptedValues,
+    Length,
     MetricThreshold,
     NotNull,
     Pattern,
@@ -220,6 +221,8 @@ def _violation_expression(rule: RowRule, params: list[Any], taken: Mapping[str, 
             condition = (
                 f"{value} IS NOT NULL AND NOT regexp_full_match(CAST({value} AS VARCHAR), ?)"
             )
+        case Length():
+            condition = _length_condition(rule, value, params)
         case Range():
             condition = _range_condition(rule, value, params)
     params.append(rule.id)
@@ -231,6 +234,16 @@ def _missing_condition(value: str, missing: tuple[str, ...], params: list[Any]) 
         return f"{value} IS NULL"
     params.append(list(missing))
     return f"({value} IS NULL OR list_contains(?, CAST({value} AS VARCHAR)))"
+
+
+def _length_condition(rule: Length, value: str, params: list[Any]) -> str:
+    """A string's length in characters (code points) outside the rule's bounds."""
+    within = []
+    for operator, bound in ((">=", rule.at_least), ("<=", rule.at_most)):
+        if bound is not None:
+            params.append(bound)
+            within.append(f"length({value}) {operator} ?")
+    return f"{value} IS NOT NULL AND NOT ({' AND '.join(within) or 'true'})"
 
 
 def _range_condition(rule: Range, value: str, params: list[Any]) -> str:

@@ -19,6 +19,7 @@ No DuckDB, no polars, no Arrow compute: loops over ``to_pylist()``. It implement
   an earlier row's (in batch order, every row counted, -0.0 equal to 0.0, NaN equal to NaN) or
   one of the values published elsewhere (``taken``);
 - **accepted values** and **patterns**: the value as text in the set, or fully matching;
+- **lengths**: a string's characters (code points) within ``minLength`` and ``maxLength``;
 - **ranges**: numbers compared as floats, NaN above every number; dates with ISO date bounds;
 - **metrics** count over every row, with their counts (or shares of all rows in percent);
   ``rowCount`` judges the valid rows; the quarantine threshold the share of rejected rows.
@@ -37,6 +38,7 @@ import pyarrow as pa
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.rules import (
     AcceptedValues,
+    Length,
     MetricThreshold,
     NotNull,
     Pattern,
@@ -330,6 +332,10 @@ def reference_validate(
                     breaks = value is not None and _text(value) not in rule.values
                 case Pattern():
                     breaks = value is not None and not re.fullmatch(rule.pattern, _text(value))
+                case Length():
+                    breaks = value is not None and not (
+                        (rule.at_least or 0) <= len(value) <= (rule.at_most or len(value))
+                    )
                 case Range() if isinstance(value, dt.date):
                     breaks = _breaks_date_range(rule, value)
                 case Range():

@@ -1,10 +1,10 @@
 """Fuzzing the validation engine against a plain-Python reference, row for row, on every path.
 
 Each example is a random small contract (columns of the supported types with ``required``,
-``unique``, patterns, valid values, ranges, missing values; metric thresholds, ``rowCount`` and
-an SQL rule; a quarantine threshold; severities) compiled by the platform's own compiler, a
-random Arrow batch for it (typed columns, of the column's type or of another that casts only
-exactly, or text: values that cast or not, padded with spaces, empty, null, repeated, unicode,
+``unique``, patterns, string lengths, valid values, ranges, missing values; metric thresholds,
+``rowCount`` and an SQL rule; a quarantine threshold; severities) compiled by the platform's own
+compiler, a random Arrow batch for it (typed columns, of the column's type or of another that casts
+only exactly, or text: values that cast or not, padded with spaces, empty, null, repeated, unicode,
 edge numbers, NaN and infinities, dates and timestamps with offsets), and values of some unique
 columns already published elsewhere (``taken``, as other days of a partitioned table). The
 machine's time zone is set to Asia/Tokyo meanwhile (verdicts must not depend on it; a naive
@@ -268,6 +268,11 @@ def column_documents(draw: st.DrawFn, name: str, type_name: str) -> dict[str, An
         options[draw(st.sampled_from(["minimum", "exclusiveMaximum"]))] = draw(day)
     if type_name == "string" and draw(st.integers(0, 2)) == 0:
         options["pattern"] = draw(st.sampled_from(PATTERNS))
+    if type_name == "string" and draw(st.integers(0, 2)) == 0:
+        for option in draw(
+            st.lists(st.sampled_from(["minLength", "maxLength"]), min_size=1, unique=True)
+        ):
+            options[option] = draw(st.integers(0, 3))
     if type_name in {"int32", "int64"} and draw(st.integers(0, 3)) == 0:
         options["pattern"] = draw(st.sampled_from(INT_PATTERNS))
     if type_name in ACCEPTED and draw(st.integers(0, 2)) == 0:
