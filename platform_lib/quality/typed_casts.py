@@ -27,6 +27,8 @@ _NAIVE_TIME = re.compile(r"^(DATE|TIMESTAMP(_S|_MS|_NS)?)$")
 _ZONED_TIME = re.compile(r"^(TIMESTAMP WITH TIME ZONE|TIMESTAMPTZ(_NS)?)$")
 TEXT_TYPE = "VARCHAR"
 """The DuckDB type of text inputs, which the text rules cast."""
+_SYNONYMS = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
+"""Names ``DESCRIBE`` gives to types the contract names otherwise."""
 
 
 def value_kind(duckdb_type: str) -> str:
@@ -59,7 +61,7 @@ def typed_cast_expression(source: str, source_type: str, target_type: str) -> st
         >>> typed_cast_expression('"n"', "DOUBLE", "BIGINT")  # 1.5 is null, 2.0 is 2
         'CASE WHEN TRY_CAST(TRY_CAST("n" AS BIGINT) AS DOUBLE) = "n" THEN TRY_CAST(...) END'
     """
-    if source_type == target_type:
+    if _SYNONYMS.get(source_type, source_type) == target_type:
         return source
     if target_type == TEXT_TYPE:
         return f"TRY_CAST({source} AS {TEXT_TYPE})"

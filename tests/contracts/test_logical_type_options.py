@@ -92,7 +92,8 @@ def test_every_option_is_enforced_or_refused_by_lint(
     value = BOUNDS[logical] if "imum" in option else EXAMPLES[option]
     if option == "format":
         value = FORMATS[logical]
-    load = load_contract(column_with(tmp_path, logical, option, value))
+    path = column_with(tmp_path, logical, option, value)
+    load = load_contract(path)
 
     assert not load.standard_findings, [f.render() for f in load.findings]
     if (logical, option) in ENFORCED:
@@ -103,6 +104,7 @@ def test_every_option_is_enforced_or_refused_by_lint(
         assert load.ok, [f.render() for f in load.findings]
     else:
         (finding,) = load.findings
+        assert (finding.file, finding.line) == (path, 22)  # the options' line
         assert finding.rule_id == OPTION_RULE
         assert finding.field == f"schema[0].properties[0].logicalTypeOptions.{option}"
         assert "not enforced" in finding.message and finding.fix
