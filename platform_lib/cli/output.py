@@ -1,8 +1,12 @@
 """Terminal output shared by the commands."""
 
 import sys
+from collections.abc import Sequence
 
+import typer
 from rich.console import Console
+
+from platform_lib.mesh.violations import Violation
 
 PIPE_WIDTH = 160
 """Width used when output is not a terminal (CI logs, pipes), so table names are not cut."""
@@ -13,3 +17,12 @@ def console(*, stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else PIPE_WIDTH
     return Console(stderr=stderr, width=width, highlight=False)
+
+
+def report_broken(problems: Sequence[Violation]) -> None:
+    """Print each problem of the mesh (a location that did not load) on one line, to stderr:
+    ``broken location NAME: what and where (fix: ...)``."""
+    for problem in problems:
+        typer.echo(
+            f"broken location {problem.domain}: {problem.message} (fix: {problem.fix})", err=True
+        )
