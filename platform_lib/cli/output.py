@@ -20,9 +20,13 @@ def console(*, stderr: bool = False) -> Console:
 
 
 def report_broken(problems: Sequence[Violation]) -> None:
-    """Print each problem of the mesh (a location that did not load) on one line, to stderr:
-    ``broken location NAME: what and where (fix: ...)``."""
+    """Print each problem met loading the mesh on one line, to stderr: ``broken location NAME:
+    what and where (fix: ...)`` for a location that did not load, else ``location NAME
+    [rule]: ...`` (a table it defines is left out)."""
     for problem in problems:
-        typer.echo(
-            f"broken location {problem.domain}: {problem.message} (fix: {problem.fix})", err=True
+        what = (
+            f"broken location {problem.domain}"
+            if problem.rule_id == "location-import"
+            else f"location {problem.domain} [{problem.rule_id}]"
         )
+        typer.echo(f"{what}: {problem.message} (fix: {problem.fix})", err=True)
