@@ -88,6 +88,7 @@ def test_a_broken_location_stops_only_itself(
     everything = mesh(project, "materialize", "--all")
     payments = mesh(project, "materialize", "--domain", "payments")
     finance = mesh(project, "materialize", "--select", "finance/product/*")
+    rejected = mesh(project, "quarantine", "show", "payments/curated/transactions", "--json")
     status = mesh(project, "status", "--json")
     tables = mesh(project, "tables", "--json")
     catalog = mesh(project, "catalog", "--out", str(tmp_path / "catalog"))
@@ -100,6 +101,7 @@ def test_a_broken_location_stops_only_itself(
     assert payments.returncode == 0, payments.stdout + payments.stderr
     assert not reported(payments, "finance")
     assert finance.returncode == 2 and where in finance.stderr and "fix: " in finance.stderr
+    assert rejected.returncode == 0, rejected.stdout + rejected.stderr
     assert status.returncode == 1
     assert {s["key"] for s in json.loads(status.stdout)} == HEALTHY
     assert len(reported(status, "finance")) == 1
