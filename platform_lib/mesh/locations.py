@@ -91,9 +91,10 @@ def _import(name: str, module_name: str, declared_at: str) -> Definitions | Viol
     except ModuleNotFoundError as error:
         if error.name is None or not _is_part_of(module_name, error.name):
             return _failed_import(name, module_name, error)
+        missing = "" if error.name == module_name else f" (no package {error.name})"
         return _location_problem(
             name,
-            f"{declared_at}: no module {module_name} (module {error.name} does not exist)",
+            f"{declared_at}: module {module_name} does not exist{missing}",
             f"correct module_name in {WORKSPACE_FILE}, or create "
             f"{module_name.replace('.', '/')}.py",
         )
@@ -124,7 +125,7 @@ def _failed_import(name: str, module_name: str, error: Exception) -> Violation:
     return _location_problem(
         name,
         f"{where}: {module_name} fails to import: {type(error).__name__}: {first}",
-        f"fix the error at {where} (`python -c 'import {module_name}'` shows it whole)",
+        f"fix the error at {where}; `python -c 'import {module_name}'` shows it whole",
     )
 
 
