@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import typer
 from rich.console import Console
 
+from platform_lib.mesh.graph import problem_line
 from platform_lib.mesh.violations import Violation
 
 PIPE_WIDTH = 160
@@ -20,13 +21,6 @@ def console(*, stderr: bool = False) -> Console:
 
 
 def report_broken(problems: Sequence[Violation]) -> None:
-    """Print each problem met loading the mesh on one line, to stderr: ``broken location NAME:
-    what and where (fix: ...)`` for a location that did not load, else ``location NAME
-    [rule]: ...`` (a table it defines is left out)."""
+    """Print each problem met loading the mesh on one line, to stderr (see ``problem_line``)."""
     for problem in problems:
-        what = (
-            f"broken location {problem.domain}"
-            if problem.rule_id == "location-import"
-            else f"location {problem.domain} [{problem.rule_id}]"
-        )
-        typer.echo(f"{what}: {problem.message} (fix: {problem.fix})", err=True)
+        typer.echo(f"{problem_line(problem)} (fix: {problem.fix})", err=True)

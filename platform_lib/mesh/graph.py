@@ -89,7 +89,7 @@ class Mesh:
                 or problem.domain in named
                 or any(fnmatchcase(problem.domain, glob) for glob in globs)
             ):
-                raise MeshError(problem.message, fix=problem.fix)
+                raise MeshError(problem_line(problem), fix=problem.fix)
         return self
 
     def location(self, name: str) -> CodeLocation:
@@ -147,6 +147,14 @@ class Mesh:
                 fix="run `mesh tables` to see the tables' names (domain/layer/table)",
             )
         return chosen
+
+
+def problem_line(problem: Violation) -> str:
+    """A loading problem as one line naming its location: ``broken location NAME: ...`` for a
+    location that did not import, ``location NAME [rule]: ...`` for a table it left out."""
+    if problem.rule_id == "location-import":
+        return f"broken location {problem.domain}: {problem.message}"
+    return f"location {problem.domain} [{problem.rule_id}]: {problem.message}"
 
 
 def load_mesh(project_root: Path) -> Mesh:
