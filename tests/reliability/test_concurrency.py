@@ -56,13 +56,19 @@ def test_concurrent_ingests_of_overlapping_files_keep_every_record_once(
         [("ingest", {"landing": str(folder), "uri": uri}) for folder in (first, second, third)],
     )
 
-    raw = read_arrow(uri, ["_source_file", "_line_number"])
+    raw = read_arrow(uri, ["_source_file", "_line_number", "_arrival_seq"])
     keys = list(zip(raw["_source_file"].to_pylist(), raw["_line_number"].to_pylist(), strict=True))
     expected_files = {"a", "b", "c", "d"} | ({"z"} if table_exists else set())
     assert len(keys) == len(set(keys)), "a record was ingested twice"
     assert {f.rsplit("/", 1)[1][0] for f, _ in keys} == expected_files
     assert len(keys) == 4 * 200 + (5 if table_exists else 0)
     assert sum(int(str(o["records"])) for o in outcomes) == 4 * 200
+    numbers = raw["_arrival_seq"].to_pylist()
+    assert len(set(numbers)) == len(numbers), "two records got the same arrival number"
+    by_arrival = raw.sort_by("_arrival_seq")
+    for name in expected_files:  # each file arrived whole, in line order
+        lines = by_arrival.filter(pc.ends_with(by_arrival["_source_file"], f"/{name}.csv"))
+        assert lines["_line_number"].to_pylist() == sorted(lines["_line_number"].to_pylist())
 
 
 def test_concurrent_publishes_of_different_days_both_land_with_their_quarantine(
