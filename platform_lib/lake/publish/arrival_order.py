@@ -27,7 +27,7 @@ def in_arrival_order(rows: pa.Table) -> pa.Table:
     already)."""
     if ARRIVAL_SEQUENCE not in rows.column_names or _ordered(rows.column(ARRIVAL_SEQUENCE)):
         return rows
-    order = pc.sort_indices(rows, [(ARRIVAL_SEQUENCE, "ascending")], null_placement="at_end")
+    order = pc.sort_indices(rows, [(ARRIVAL_SEQUENCE, "ascending")])  # nulls last
     return rows.take(order)
 
 
