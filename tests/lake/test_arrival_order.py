@@ -76,8 +76,11 @@ def test_the_first_to_arrive_wins_in_a_stream_ordered_batch_by_batch(
     mesh_env: MeshEnv, tmp_path: Path
 ) -> None:
     contract = contract_for(tmp_path, str(KEY), BOOKINGS)
-    # In order across batches, each batch out of order within itself.
-    batches = [bookings([LATE_FIRST[3], LATE_FIRST[2]]), bookings(LATE_FIRST[:2])]
+    # In order across batches, the first batch out of order within itself.
+    batches = [
+        bookings([("x", DAY_1, "a-late.csv", 2), ("x", DAY_1, "b.csv", 1)]),
+        bookings([("z", DAY_1, "b.csv", 3), ("y", DAY_1, "a-late.csv", 4)]),
+    ]
 
     outcome = publish_stream(
         publish_request(KEY, contract, mesh_env.settings),
