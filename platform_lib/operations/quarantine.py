@@ -2,7 +2,9 @@
 
 Each quarantined row keeps its original values, ``violated_rules``, ``run_id`` and ``row_hash``;
 rows of a table built from landing files also carry their lineage (``_source_file``,
-``_line_number``, ``_raw_record``), and rows of a daily table their ``partition_key``.
+``_line_number``, ``_raw_record`` and, when the table's function passed it through,
+``_arrival_seq``), and rows of a daily table their ``partition_key``. Rows are listed in the order
+they arrived (by ``_arrival_seq``; by file and line for a quarantine without it), else by hash.
 """
 
 import json
@@ -16,7 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
-from platform_lib.conventions import QUARANTINE_SUFFIX, Layer, TableKey
+from platform_lib.conventions import ARRIVAL_SEQUENCE, QUARANTINE_SUFFIX, Layer, TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.reader import open_dataset, table_exists
 from platform_lib.mesh.graph import Mesh
@@ -27,6 +29,7 @@ BOOKKEEPING_COLUMNS = ("violated_rules", "run_id", "row_hash", "partition_key")
 LINEAGE_COLUMNS = ("_source_file", "_line_number", "_raw_record")
 DEFAULT_SAMPLE_ROWS = 10
 _SELECT = "SELECT * FROM quarantine WHERE $rule IS NULL OR list_contains(violated_rules, $rule)"
+ARRIVAL_ORDER_QUERY = _SELECT + f" ORDER BY {ARRIVAL_SEQUENCE}, row_hash LIMIT $limit"
 LANDING_ORDER_QUERY = _SELECT + " ORDER BY _source_file, _line_number, row_hash LIMIT $limit"
 HASH_ORDER_QUERY = _SELECT + " ORDER BY row_hash LIMIT $limit"
 
@@ -60,6 +63,8 @@ class QuarantinedRow(BaseModel):
     line_number: int | None = None
     raw_record: str | None = None
     """The original landing line, when the table was built from landing files."""
+    arrival_seq: int | None = None
+    """The record's place in the order of arrival, when the table's function passed it on."""
     values: dict[str, Any]
     """The row's own columns, as the quarantine keeps them."""
 
@@ -175,13 +180,18 @@ def _quarantined_table(mesh: Mesh, table: str) -> TableKey:
 
 
 def _rows(key: TableKey, settings: MeshSettings, rule: str | None, limit: int | None) -> pa.Table:
-    """The quarantine's rows, in landing order when it has lineage, else in hash order."""
+    """The quarantine's rows in arrival order, in file and line order for lineage without the
+    arrival sequence, else in hash order."""
     uri = key.quarantine.uri(settings)
     if not table_exists(uri):
         return pa.table({})
     dataset = open_dataset(uri)
-    lineage = "_line_number" in dataset.schema.names
-    query = LANDING_ORDER_QUERY if lineage else HASH_ORDER_QUERY
+    if ARRIVAL_SEQUENCE in dataset.schema.names:
+        query = ARRIVAL_ORDER_QUERY
+    elif "_line_number" in dataset.schema.names:
+        query = LANDING_ORDER_QUERY
+    else:
+        query = HASH_ORDER_QUERY
     # LIMIT NULL means no limit in DuckDB
     parameters = {"rule": rule, "limit": None if limit is None else max(limit, 0)}
     with duckdb.connect(":memory:") as connection:
@@ -190,7 +200,7 @@ def _rows(key: TableKey, settings: MeshSettings, rule: str | None, limit: int | 
 
 
 def _quarantined_row(row: dict[str, Any]) -> QuarantinedRow:
-    line = row.get("_line_number")
+    line, arrival = row.get("_line_number"), row.get(ARRIVAL_SEQUENCE)
     return QuarantinedRow(
         violated_rules=list(row.get("violated_rules") or []),
         run_id=row.get("run_id"),
@@ -199,10 +209,13 @@ def _quarantined_row(row: dict[str, Any]) -> QuarantinedRow:
         source_file=row.get("_source_file"),
         line_number=int(line) if line is not None else None,
         raw_record=row.get("_raw_record"),
+        arrival_seq=int(arrival) if arrival is not None else None,
         values={
             name: _json_safe(value)
             for name, value in row.items()
-            if name not in BOOKKEEPING_COLUMNS and name not in LINEAGE_COLUMNS
+            if name not in BOOKKEEPING_COLUMNS
+            and name not in LINEAGE_COLUMNS
+            and name != ARRIVAL_SEQUENCE
         },
     )
 
