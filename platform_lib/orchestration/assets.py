@@ -297,14 +297,32 @@ def _freshness(contract: TableContract) -> FreshnessPolicy | None:
 
 
 def _check_raw_contract(source: LandingSource, contract: TableContract) -> None:
-    expected = [(f.name, f.type) for f in source.arrow_schema()]
-    declared = [(c.name, c.type_name) for c in contract.columns]
-    if [name for name, _ in expected] != [name for name, _ in declared]:
-        raise MeshError(
-            f"{contract.source}: the raw contract lists columns {[n for n, _ in declared]}, "
-            f"the source {source.folder} produces {[n for n, _ in expected]}",
-            fix="list the source's columns (as strings) then the envelope columns, in order",
-        )
+    expected = [field.name for field in source.arrow_schema()]
+    declared = [column.name for column in contract.columns]
+    if expected == declared:
+        return
+    missing = [name for name in expected if name not in declared]
+    fix = "list the source's columns (as strings) then the envelope columns, in order"
+    if missing and [name for name in expected if name not in missing] == declared:
+        lines = "; ".join(_property_line(source.arrow_schema().field(name)) for name in missing)
+        fix = f"add the missing column(s) in their place: {lines}"
+    raise MeshError(
+        f"{contract.source}: the raw contract lists columns {declared}, "
+        f"the source {source.folder} produces {expected}",
+        fix=fix,
+    )
+
+
+def _property_line(field: pa.Field) -> str:
+    """The contract property of an envelope column, as one YAML line."""
+    if pa.types.is_integer(field.type):
+        logical, physical = "integer", "int64"
+    elif pa.types.is_timestamp(field.type):
+        logical, physical = "timestamp", "timestamp_tz"
+    else:
+        logical, physical = "string", "string"
+    required = "" if field.nullable else ", required: true"
+    return f"- {{name: {field.name}, logicalType: {logical}, physicalType: {physical}{required}}}"
 
 
 def _run_compute(

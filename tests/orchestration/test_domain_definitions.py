@@ -128,6 +128,23 @@ def test_a_relation_is_judged_in_arrival_order_whatever_its_order_by(mesh_env: M
     ]
 
 
+def test_a_raw_contract_from_before_arrival_seq_gets_the_line_to_add(mesh_env: MeshEnv) -> None:
+    shop(mesh_env.root)  # writes the contracts
+    path = mesh_env.root / "contracts" / "shop" / "raw" / "events.odcs.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if "_arrival_seq" not in line))
+    registry = load_registry(mesh_env.root / "contracts")
+
+    with pytest.raises(MeshError, match="the raw contract lists columns") as error:
+        domain_definitions("shop", sources=[EVENTS], tables=[daily], contracts=registry)
+
+    assert str(path) in error.value.message
+    assert error.value.fix == (
+        "add the missing column(s) in their place: "
+        "- {name: _arrival_seq, logicalType: integer, physicalType: int64, required: true}"
+    )
+
+
 def test_an_undeclared_parameter_is_refused_when_the_domain_is_declared() -> None:
     def sneaky(other: pa.Table) -> pa.Table:
         return other
