@@ -8,6 +8,7 @@ from platform_lib.conventions import TableKey
 from platform_lib.lake.reader import open_dataset, table_state
 from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.mesh.run import AssetStatus, MeshRunReport, materialize_mesh
+from platform_lib.operations.replay import replay_table
 from platform_lib.orchestration.keys import to_asset_key
 from platform_lib.settings import MeshSettings
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, sql
@@ -171,7 +172,7 @@ PRODUCTS_OF_CURATED = (
 )
 
 
-def test_a_later_file_sorting_first_leaves_published_rows_unchanged(
+def test_a_later_file_sorting_first_leaves_published_rows_unchanged_through_a_replay_too(
     mesh_env: MeshEnv, project_mesh: Mesh
 ) -> None:
     settings = mesh_env.settings
@@ -186,8 +187,9 @@ def test_a_later_file_sorting_first_leaves_published_rows_unchanged(
     (folder / LATE_FILE).write_text(f"{header}\n{late}\n")
 
     second = materialize_mesh(project_mesh, list(project_mesh.tables), instance_for(mesh_env))
+    replay = replay_table(project_mesh, str(CURATED), instance_for(mesh_env), downstream=True)
 
-    assert second.succeeded, second
+    assert second.succeeded and replay.succeeded, (second, replay)
     assert _sorted_rows(CURATED, settings) == published
     assert {key: _sorted_rows(key, settings) for key in PRODUCTS_OF_CURATED} == products
     quarantined = pl.read_delta(CURATED.quarantine.uri(settings)).filter(
