@@ -314,15 +314,15 @@ def _check_raw_contract(source: LandingSource, contract: TableContract) -> None:
 
 
 def _property_line(field: pa.Field) -> str:
-    """The contract property of an envelope column, as one YAML line."""
+    """The contract property of an envelope column, as one YAML line (not ``required``: adding
+    a column stays a compatible change for consumers)."""
     if pa.types.is_integer(field.type):
         logical, physical = "integer", "int64"
     elif pa.types.is_timestamp(field.type):
         logical, physical = "timestamp", "timestamp_tz"
     else:
         logical, physical = "string", "string"
-    required = "" if field.nullable else ", required: true"
-    return f"- {{name: {field.name}, logicalType: {logical}, physicalType: {physical}{required}}}"
+    return f"- {{name: {field.name}, logicalType: {logical}, physicalType: {physical}}}"
 
 
 def _run_compute(

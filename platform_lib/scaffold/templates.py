@@ -99,7 +99,7 @@ RAW_SCHEMA = """schema:
       - {{name: _line_number, logicalType: integer, physicalType: int64, required: true}}
       - {{name: _raw_record, logicalType: string, physicalType: string, required: true}}
       - {{name: _parse_error, logicalType: string, physicalType: string}}
-      - {{name: _arrival_seq, logicalType: integer, physicalType: int64, required: true}}
+      - {{name: _arrival_seq, logicalType: integer, physicalType: int64}}
 """
 
 CURATED_SCHEMA = """schema:

@@ -141,7 +141,7 @@ def test_a_raw_contract_from_before_arrival_seq_gets_the_line_to_add(mesh_env: M
     assert str(path) in error.value.message
     assert error.value.fix == (
         "add the missing column(s) in their place: "
-        "- {name: _arrival_seq, logicalType: integer, physicalType: int64, required: true}"
+        "- {name: _arrival_seq, logicalType: integer, physicalType: int64}"
     )
 
 
