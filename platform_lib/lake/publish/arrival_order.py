@@ -61,7 +61,8 @@ def _ordered_batches(batches: pa.RecordBatchReader, key: TableKey) -> Iterator[p
 
 
 def _ordered(numbers: pa.ChunkedArray) -> bool:
-    """Whether ``numbers`` never decrease (nulls last)."""
+    """Whether ``numbers`` are in order already (a null counts as not: the sort puts nulls
+    last)."""
     values = numbers.combine_chunks()
     if len(values) < 2:
         return True
