@@ -19,6 +19,10 @@ QUARANTINE_SUFFIX = "__quarantine"
 MAJOR_SUFFIX = re.compile(r"^(?P<base>.+)_v(?P<major>[2-9]|[1-9][0-9]+)$")
 """A table published at major N >= 2 is named ``<table>_v<N>``; major 1 has no suffix."""
 DELTA_KIND = "delta"
+ARRIVAL_SEQUENCE = "_arrival_seq"
+"""The envelope column numbering raw records in the order they arrived (see
+:mod:`platform_lib.lake.raw_ingest`): "first" means the lowest number, everywhere the platform
+decides which of two records wins."""
 
 
 class Layer(StrEnum):

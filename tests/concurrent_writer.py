@@ -7,6 +7,8 @@ their writes overlap. Only ``platform_lib.lake`` is imported (no Dagster): a wri
 a second. The actions:
 
 - ``ingest``: ingest a landing folder into a raw table;
+- ``ingest_loop``: ``count`` times, land a new file of its own and ingest it (see
+  :func:`loop_file`);
 - ``publish_day``: write-audit-publish one day of a daily-partitioned table;
 - ``replace_day``: replace one day of a plain Delta table (100 rows);
 - ``write_loop``: ``count`` one-row writes, appended or replacing a day (see :func:`loop_row`).
@@ -116,6 +118,23 @@ def _ingest(args: Mapping[str, str]) -> dict[str, object]:
     return {"records": result.records, "files": list(result.files_ingested)}
 
 
+def loop_file(landing: Path, writer: str, index: int) -> Path:
+    """Land the ``index``-th file of ``ingest_loop``'s ``writer``: 50 records, its own name."""
+    folder = landing / THINGS.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{writer}-{index:03d}.csv"
+    path.write_text("id,name\n" + "".join(f"{writer}-{index}-{i},x\n" for i in range(50)))
+    return path
+
+
+def _ingest_loop(args: Mapping[str, str]) -> dict[str, object]:
+    landing, records = Path(args["landing"]), 0
+    for index in range(int(args["count"])):
+        loop_file(landing, args["writer"], index)
+        records += ingest_landing_folder(THINGS, landing, args["uri"]).records
+    return {"records": records}
+
+
 def _publish_day(args: Mapping[str, str]) -> dict[str, object]:
     load = load_contract(Path(args["contract"]))
     assert load.contract is not None
@@ -177,6 +196,7 @@ def _write_loop(args: Mapping[str, str]) -> dict[str, object]:
 
 ACTIONS = {
     "ingest": _ingest,
+    "ingest_loop": _ingest_loop,
     "publish_day": _publish_day,
     "replace_day": _replace_day,
     "write_loop": _write_loop,

@@ -193,6 +193,7 @@ RAW_ENVELOPE = """      - name: _ingested_at
       - {name: _line_number, logicalType: integer, physicalType: int64, required: true}
       - {name: _raw_record, logicalType: string, physicalType: string, required: true}
       - {name: _parse_error, logicalType: string, physicalType: string}
+      - {name: _arrival_seq, logicalType: integer, physicalType: int64}
 """
 """The envelope columns every raw contract lists after the source's columns (YAML, indented)."""
 

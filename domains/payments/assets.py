@@ -26,10 +26,11 @@ transactions_landing = CsvSource(
 
 @table(Layer.CURATED, reads={"raw": reads("payments/raw/transactions")})
 def transactions(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
-    """Parseable raw records in file order (file name, then line), so the first of duplicates wins.
+    """Parseable raw records in arrival order, so the first of duplicates to arrive wins.
 
-    Records that could not be parsed stay in the raw table only; lineage columns (``_...``) follow
-    each row into the quarantine.
+    A file landing later never displaces a published transaction, whatever its name. Records that
+    could not be parsed stay in the raw table only; lineage columns (``_...``) follow each row into
+    the quarantine.
     """
     return duckdb.sql(
         """
@@ -43,10 +44,11 @@ def transactions(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
             NULLIF(trim(status), '')         AS status,
             _source_file,
             _line_number,
-            _raw_record
+            _raw_record,
+            _arrival_seq
         FROM raw
         WHERE _parse_error IS NULL
-        ORDER BY _source_file, _line_number
+        ORDER BY _arrival_seq
         """
     )
 

@@ -45,7 +45,8 @@ def show(
             "--json",
             help="Print one JSON object: table, quarantine_table, rule, total_rows, by_rule "
             "{rule: rows}, has_lineage, samples [{violated_rules, run_id, row_hash, "
-            "partition_key, source_file, line_number, raw_record, values {column: value}}].",
+            "partition_key, source_file, line_number, raw_record, arrival_seq, values "
+            "{column: value}}].",
         ),
     ] = False,
 ) -> None:

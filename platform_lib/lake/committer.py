@@ -82,6 +82,9 @@ class WriteResult(BaseModel):
     mode: WriteMode
     version: int
     rows_written: int
+    first_number: int | None = None
+    """With :meth:`Committer.insert_new_rows`' ``sequence``: the number of the first candidate
+    row (candidate ``i`` was numbered ``first_number + i``); None otherwise."""
 
 
 class Committer:
@@ -178,6 +181,7 @@ class Committer:
         key_columns: Sequence[str],
         scope: tuple[str, Sequence[str]] | None = None,
         commit_metadata: dict[str, str] | None = None,
+        sequence: str | None = None,
     ) -> WriteResult:
         """Add the rows of ``data`` whose key is not in the table yet, in one commit: exactly
         once, even when several writers insert the same rows at the same time.
@@ -195,29 +199,40 @@ class Committer:
                 can hold a key of ``data``, which lets Delta skip the other files by their
                 statistics (None: every row of the table is compared).
             commit_metadata: As for :meth:`write_table`.
+            sequence: An int64 column of ``data`` that the commit numbers: the candidates get
+                consecutive numbers above every number the table holds, in their order in
+                ``data``. The numbers are taken against the version merged into, so a retry
+                renumbers, and any concurrent commit of numbered rows makes the MERGE conflict
+                (its rows are in the range read): two rows never get the same number.
 
         Returns:
-            The committed version and the number of rows actually inserted.
+            The committed version, the number of rows actually inserted and, with ``sequence``,
+            the first number given.
 
         Raises:
             WriteConflict: Concurrent writers won every attempt.
         """
         if not DeltaTable.is_deltatable(self.uri, storage_options=self._storage_options):
             self._commit(lambda: self._create_empty(data.schema))
-        conditions = [
-            f"target.{quote_identifier(c)} = source.{quote_identifier(c)}" for c in key_columns
-        ]
+        keys = [f"target.{quote_identifier(c)} = source.{quote_identifier(c)}" for c in key_columns]
+        scoped: str | None = None
         if scope is not None and scope[1]:
             column, values = scope
             listed = ", ".join(quote_literal(v) for v in values)
-            conditions.insert(0, f"target.{quote_identifier(column)} IN ({listed})")
+            scoped = f"target.{quote_identifier(column)} IN ({listed})"
 
         def merge() -> WriteResult:
             table = self._table()
+            source, first, read = data, None, scoped
+            if sequence is not None:
+                first = _highest(table, sequence) + 1
+                source = _numbered(data, sequence, first)
+                if read is not None:  # a concurrent commit of numbered rows falls in this range
+                    read = f"({read} OR target.{quote_identifier(sequence)} >= {first})"
             metrics = (
                 table.merge(
-                    source=data,
-                    predicate=" AND ".join(conditions),
+                    source=source,
+                    predicate=" AND ".join([read, *keys] if read is not None else keys),
                     source_alias="source",
                     target_alias="target",
                     commit_properties=_commit_properties(commit_metadata),
@@ -230,6 +245,7 @@ class Committer:
                 mode=WriteMode.APPEND,
                 version=table.version(),
                 rows_written=int(metrics.get("num_target_rows_inserted", 0) or 0),
+                first_number=first,
             )
 
         return self._commit(merge, attempts=INSERT_ATTEMPTS)
@@ -389,6 +405,28 @@ def partition_predicate(data: pa.Table, partition_by: Sequence[str]) -> str | No
         return None
     quoted = ", ".join(f"'{day.isoformat()}'" for day in days)
     return f"{quote_identifier(column)} IN ({quoted})"
+
+
+def _highest(table: DeltaTable, column: str) -> int:
+    """The highest value of the int64 ``column`` in the version ``table`` holds (0 when none):
+    from the files' statistics, reading the column only where a file has none."""
+    actions = pa.table(table.get_add_actions(flatten=True))
+    holding_rows = pc.fill_null(pc.not_equal(actions.column("num_records"), 0), True)
+    actions = actions.filter(holding_rows)  # an empty file has no bound
+    name = f"max.{column}"
+    if actions.num_rows == 0:
+        return 0
+    if name in actions.column_names and actions.column(name).null_count == 0:
+        return int(pc.max(actions.column(name)).as_py() or 0)
+    values = table.to_pyarrow_dataset().to_table(columns=[column]).column(column)
+    return int(pc.max(values).as_py() or 0)
+
+
+def _numbered(data: pa.Table, column: str, first: int) -> pa.Table:
+    """``data`` with ``column`` numbered ``first``, ``first + 1``, ... in row order."""
+    numbers = pa.array(range(first, first + data.num_rows), pa.int64())
+    index = data.schema.get_field_index(column)
+    return data.set_column(index, data.schema.field(index), numbers)
 
 
 def _commit_properties(metadata: dict[str, str] | None) -> CommitProperties | None:

@@ -6,7 +6,18 @@ A raw table holds the source's columns as text, exactly as they arrived, plus en
 - ``_ingested_at`` (UTC), ``_batch_id``: when and in which ingestion the record arrived;
 - ``_source_file``, ``_source_sha256``, ``_line_number``: where it came from;
 - ``_raw_record``: the record's original text; ``_parse_error``: why it could not be parsed
-  (its source columns are then null), or null.
+  (its source columns are then null), or null;
+- ``_arrival_seq``: the record's place in the order of arrival, a number that only grows: an
+  ingestion's records come after every record of the ingestions before it, and within one
+  ingestion its files come in name order, each file's records in line order. Numbers are unique in
+  the table even when ingestions run at the same time (a gap is possible; order is what counts).
+  "First" means first to arrive: the record with the lowest ``_arrival_seq``, whatever the names
+  of the files.
+
+A raw table written before ``_arrival_seq`` existed is upgraded by its next ingestion, in one
+commit of its own: its records are numbered in ``(_ingested_at, _source_file, _line_number)``
+order, which is the order they arrived in (earlier versions stay readable through Delta's
+history).
 
 Re-ingesting a file already ingested (same name and content) adds nothing, even when two
 ingestions of the same folder run at the same time: records are inserted by their key
@@ -26,11 +37,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
+from platform_lib.conventions import ARRIVAL_SEQUENCE
 from platform_lib.errors import MeshError
-from platform_lib.lake.committer import Committer, WriteResult
+from platform_lib.lake.committer import Committer, WriteConflict, WriteMode, WriteResult
 from platform_lib.lake.csv_records import SourceRecord, parse_csv
 from platform_lib.lake.jsonl_records import parse_jsonl
-from platform_lib.lake.reader import read_arrow, table_exists
+from platform_lib.lake.reader import open_dataset, read_arrow, table_exists
 
 ENVELOPE_SCHEMA = pa.schema(
     [
@@ -41,11 +53,16 @@ ENVELOPE_SCHEMA = pa.schema(
         pa.field("_line_number", pa.int64(), nullable=False),
         pa.field("_raw_record", pa.string(), nullable=False),
         pa.field("_parse_error", pa.string()),
+        pa.field(ARRIVAL_SEQUENCE, pa.int64(), nullable=False),
     ]
 )
 RECORD_KEY = ("_source_file", "_source_sha256", "_line_number")
 """What identifies a raw record: a record is in the raw table at most once."""
 BATCH_ID_METADATA = "mesh.batch_id"
+UPGRADE_METADATA = "mesh.upgrade"
+"""Commit metadata naming the upgrade a commit made to an older raw table."""
+ARRIVAL_ORDER_BEFORE_UPGRADE = ("_ingested_at", "_source_file", "_line_number")
+"""The order records of a table written before ``_arrival_seq`` arrived in."""
 
 
 class LandingSource(BaseModel, ABC):
@@ -125,6 +142,7 @@ def ingest_landing_folder(
     committer = Committer(table_uri)
     folder = landing_root / source.folder
     files = _landing_files(folder, source.pattern)
+    upgrade_to_arrival_order(committer)
     already = _ingested_files(table_uri)
     batch_id = uuid.uuid4().hex
     ingested_at = dt.datetime.now(dt.UTC)
@@ -157,6 +175,7 @@ def ingest_landing_folder(
         key_columns=RECORD_KEY,
         scope=("_source_file", new_files),
         commit_metadata={BATCH_ID_METADATA: batch_id},
+        sequence=ARRIVAL_SEQUENCE,
     )
     return IngestResult(
         batch_id=batch_id,
@@ -165,8 +184,33 @@ def ingest_landing_folder(
         records=write.rows_written,
         unparseable=rows.num_rows - rows.column("_parse_error").null_count,
         write=write,
-        rows=rows,
+        rows=_numbered(rows, write.first_number or 1),
     )
+
+
+def upgrade_to_arrival_order(committer: Committer) -> bool:
+    """Give a raw table written before ``_arrival_seq`` existed its arrival sequence, in one
+    commit: its records numbered in :data:`ARRIVAL_ORDER_BEFORE_UPGRADE` order. Return whether
+    this call upgraded it (False: no table, or already upgraded, by this or a concurrent run).
+
+    Raises:
+        WriteConflict: Another writer changed the table meanwhile without upgrading it.
+    """
+    uri = committer.uri
+    if not table_exists(uri) or ARRIVAL_SEQUENCE in open_dataset(uri).schema.names:
+        return False
+    rows = read_arrow(uri).sort_by([(name, "ascending") for name in ARRIVAL_ORDER_BEFORE_UPGRADE])
+    field = ENVELOPE_SCHEMA.field(ARRIVAL_SEQUENCE)
+    upgraded = rows.append_column(field, pa.array(range(1, rows.num_rows + 1), pa.int64()))
+    try:
+        committer.write_table(
+            upgraded, mode=WriteMode.OVERWRITE, commit_metadata={UPGRADE_METADATA: field.name}
+        )
+    except WriteConflict:
+        if ARRIVAL_SEQUENCE in open_dataset(uri).schema.names:
+            return False  # a concurrent ingestion upgraded it first
+        raise
+    return True
 
 
 def _landing_files(folder: Path, pattern: str) -> list[Path]:
@@ -225,5 +269,13 @@ def _records_table(
         "_line_number": [r.line_number for r in records],
         "_raw_record": [r.raw_text for r in records],
         "_parse_error": [r.error for r in records],
+        ARRIVAL_SEQUENCE: [0] * count,  # numbered by the commit (see ingest_landing_folder)
     }
     return pa.table({**columns, **envelope}, schema=source.arrow_schema())
+
+
+def _numbered(rows: pa.Table, first: int) -> pa.Table:
+    """``rows`` with the arrival numbers their commit gave them (``first``, ``first + 1``, ...)."""
+    index = rows.schema.get_field_index(ARRIVAL_SEQUENCE)
+    numbers = pa.array(range(first, first + rows.num_rows), pa.int64())
+    return rows.set_column(index, rows.schema.field(index), numbers)

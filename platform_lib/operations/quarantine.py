@@ -5,8 +5,10 @@ Every quarantine has one shape, whatever the layer (see
 contract's columns as text (the value that arrived, exactly: a decimal with its scale, a timestamp
 in ISO-8601 with its zone, a nested value as JSON), then ``violated_rules``, ``run_id`` and
 ``row_hash``; rows of a table built from landing files also carry their lineage
-(``_source_file``, ``_line_number``, ``_raw_record``), and rows of a daily table their
-``partition_key``.
+(``_source_file``, ``_line_number``, ``_raw_record`` and, when the table's function passed it
+through, ``_arrival_seq``), and rows of a daily table their ``partition_key``. Rows are listed in
+the order they arrived (by ``_arrival_seq``; by file and line for a quarantine without it), else
+by hash.
 """
 
 import json
@@ -20,7 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
-from platform_lib.conventions import QUARANTINE_SUFFIX, Layer, TableKey
+from platform_lib.conventions import ARRIVAL_SEQUENCE, QUARANTINE_SUFFIX, Layer, TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.publish.quarantine import is_value_column
 from platform_lib.lake.reader import open_dataset, table_exists
@@ -31,6 +33,7 @@ from platform_lib.settings import MeshSettings, resolve_settings
 LINEAGE_COLUMNS = ("_source_file", "_line_number", "_raw_record")
 DEFAULT_SAMPLE_ROWS = 10
 _SELECT = "SELECT * FROM quarantine WHERE $rule IS NULL OR list_contains(violated_rules, $rule)"
+ARRIVAL_ORDER_QUERY = _SELECT + f" ORDER BY {ARRIVAL_SEQUENCE}, row_hash LIMIT $limit"
 LANDING_ORDER_QUERY = _SELECT + " ORDER BY _source_file, _line_number, row_hash LIMIT $limit"
 HASH_ORDER_QUERY = _SELECT + " ORDER BY row_hash LIMIT $limit"
 
@@ -64,6 +67,8 @@ class QuarantinedRow(BaseModel):
     line_number: int | None = None
     raw_record: str | None = None
     """The original landing line, when the table was built from landing files."""
+    arrival_seq: int | None = None
+    """The record's place in the order of arrival, when the table's function passed it on."""
     values: dict[str, Any]
     """The row's values of the contract's columns, as text (None for a missing value)."""
 
@@ -180,13 +185,18 @@ def _quarantined_table(mesh: Mesh, table: str) -> TableKey:
 
 
 def _rows(key: TableKey, settings: MeshSettings, rule: str | None, limit: int | None) -> pa.Table:
-    """The quarantine's rows, in landing order when it has lineage, else in hash order."""
+    """The quarantine's rows in arrival order, in file and line order for lineage without the
+    arrival sequence, else in hash order."""
     uri = key.quarantine.uri(settings)
     if not table_exists(uri):
         return pa.table({})
     dataset = open_dataset(uri)
-    lineage = "_line_number" in dataset.schema.names
-    query = LANDING_ORDER_QUERY if lineage else HASH_ORDER_QUERY
+    if ARRIVAL_SEQUENCE in dataset.schema.names:
+        query = ARRIVAL_ORDER_QUERY
+    elif "_line_number" in dataset.schema.names:
+        query = LANDING_ORDER_QUERY
+    else:
+        query = HASH_ORDER_QUERY
     # LIMIT NULL means no limit in DuckDB
     parameters = {"rule": rule, "limit": None if limit is None else max(limit, 0)}
     with duckdb.connect(":memory:") as connection:
@@ -195,7 +205,7 @@ def _rows(key: TableKey, settings: MeshSettings, rule: str | None, limit: int | 
 
 
 def _quarantined_row(row: dict[str, Any]) -> QuarantinedRow:
-    line = row.get("_line_number")
+    line, arrival = row.get("_line_number"), row.get(ARRIVAL_SEQUENCE)
     return QuarantinedRow(
         violated_rules=list(row.get("violated_rules") or []),
         run_id=row.get("run_id"),
@@ -204,6 +214,7 @@ def _quarantined_row(row: dict[str, Any]) -> QuarantinedRow:
         source_file=row.get("_source_file"),
         line_number=int(line) if line is not None else None,
         raw_record=row.get("_raw_record"),
+        arrival_seq=int(arrival) if arrival is not None else None,
         values={name: _json_safe(value) for name, value in row.items() if is_value_column(name)},
     )
 

@@ -32,7 +32,7 @@ from platform_lib.contracts.access import ReadDecision, read_decision
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.registry import ContractRegistry, project_registry
 from platform_lib.contracts.rules import SCHEMA_RULE, THRESHOLD_RULE
-from platform_lib.conventions import DELTA_KIND, Layer, TableKey, standard_tags
+from platform_lib.conventions import ARRIVAL_SEQUENCE, DELTA_KIND, Layer, TableKey, standard_tags
 from platform_lib.errors import MeshError
 from platform_lib.lake.duckdb_inputs import mask_columns, register_input
 from platform_lib.lake.partitions import PARTITION_RULE, PARTITION_TYPES, PartitionWrite
@@ -61,7 +61,7 @@ from platform_lib.quality.engine import validate_batch
 from platform_lib.quality.results import RuleResult
 from platform_lib.quality.stream import DEFAULT_BATCH_ROWS
 from platform_lib.settings import MeshSettings, resolve_settings
-from platform_lib.sql import use_utc
+from platform_lib.sql import quote_identifier, use_utc
 
 DUCKDB_RESOURCE = "duckdb"
 
@@ -297,14 +297,32 @@ def _freshness(contract: TableContract) -> FreshnessPolicy | None:
 
 
 def _check_raw_contract(source: LandingSource, contract: TableContract) -> None:
-    expected = [(f.name, f.type) for f in source.arrow_schema()]
-    declared = [(c.name, c.type_name) for c in contract.columns]
-    if [name for name, _ in expected] != [name for name, _ in declared]:
-        raise MeshError(
-            f"{contract.source}: the raw contract lists columns {[n for n, _ in declared]}, "
-            f"the source {source.folder} produces {[n for n, _ in expected]}",
-            fix="list the source's columns (as strings) then the envelope columns, in order",
-        )
+    expected = [field.name for field in source.arrow_schema()]
+    declared = [column.name for column in contract.columns]
+    if expected == declared:
+        return
+    missing = [name for name in expected if name not in declared]
+    fix = "list the source's columns (as strings) then the envelope columns, in order"
+    if missing and [name for name in expected if name not in missing] == declared:
+        lines = "; ".join(_property_line(source.arrow_schema().field(name)) for name in missing)
+        fix = f"add the missing column(s) in their place: {lines}"
+    raise MeshError(
+        f"{contract.source}: the raw contract lists columns {declared}, "
+        f"the source {source.folder} produces {expected}",
+        fix=fix,
+    )
+
+
+def _property_line(field: pa.Field) -> str:
+    """The contract property of an envelope column, as one YAML line (not ``required``: adding
+    a column stays a compatible change for consumers)."""
+    if pa.types.is_integer(field.type):
+        logical, physical = "integer", "int64"
+    elif pa.types.is_timestamp(field.type):
+        logical, physical = "timestamp", "timestamp_tz"
+    else:
+        logical, physical = "string", "string"
+    return f"- {{name: {field.name}, logicalType: {logical}, physicalType: {physical}}}"
 
 
 def _run_compute(
@@ -351,10 +369,16 @@ def _run_compute(
 
 def to_arrow(rows: TableLike) -> pa.Table | pa.RecordBatchReader:
     """Normalise what a compute function returned to Arrow: a table, or a stream of batches for a
-    stream or a DuckDB relation (never read whole here: ``publish_rows`` streams what is large)."""
+    stream or a DuckDB relation (never read whole here: ``publish_rows`` streams what is large).
+
+    A DuckDB relation whose rows carry the arrival sequence is ordered by it here (DuckDB sorts
+    out of memory when it must), so its stream arrives in arrival order and the first to arrive
+    wins (see :mod:`platform_lib.lake.publish.arrival_order`)."""
     if isinstance(rows, pa.Table | pa.RecordBatchReader):
         return rows
     if isinstance(rows, duckdb.DuckDBPyRelation):
+        if ARRIVAL_SEQUENCE in rows.columns:
+            rows = rows.order(quote_identifier(ARRIVAL_SEQUENCE))
         return rows.to_arrow_reader(DEFAULT_BATCH_ROWS)
     if isinstance(rows, pl.DataFrame):
         return rows.to_arrow()

@@ -29,7 +29,7 @@ from platform_lib import Layer, reads, table
 
 @table(Layer.CURATED, reads={{"raw": reads("{domain}/raw/{table}")}})
 def {table}(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
-    """One row per {singular}; the contract casts and checks every column."""
+    """One row per {singular} (the first to arrive); its contract casts and checks it."""
     return duckdb.sql(
         """
         SELECT
@@ -38,10 +38,11 @@ def {table}(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
             trim(amount)                 AS amount,
             trim(occurred_at)            AS occurred_at,
             _source_file,
-            _line_number
+            _line_number,
+            _arrival_seq
         FROM raw
         WHERE _parse_error IS NULL
-        ORDER BY _source_file, _line_number
+        ORDER BY _arrival_seq
         """
     )
 '''
@@ -98,6 +99,7 @@ RAW_SCHEMA = """schema:
       - {{name: _line_number, logicalType: integer, physicalType: int64, required: true}}
       - {{name: _raw_record, logicalType: string, physicalType: string, required: true}}
       - {{name: _parse_error, logicalType: string, physicalType: string}}
+      - {{name: _arrival_seq, logicalType: integer, physicalType: int64}}
 """
 
 CURATED_SCHEMA = """schema:

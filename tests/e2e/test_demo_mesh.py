@@ -8,7 +8,9 @@ from platform_lib.conventions import TableKey
 from platform_lib.lake.reader import open_dataset, table_state
 from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.mesh.run import AssetStatus, MeshRunReport, materialize_mesh
+from platform_lib.operations.replay import replay_table
 from platform_lib.orchestration.keys import to_asset_key
+from platform_lib.settings import MeshSettings
 from tests.conftest import PROJECT_ROOT, MeshEnv, instance_for, sql
 
 RAW = TableKey.parse("payments/raw/transactions")
@@ -86,7 +88,7 @@ def test_published_plus_quarantined_equals_parseable_raw_rows(
     )
 
 
-def test_duplicates_keep_the_first_occurrence_by_file_then_line(
+def test_duplicates_keep_the_first_to_arrive(
     module_mesh_env: MeshEnv, first_run: MeshRunReport
 ) -> None:
     settings = module_mesh_env.settings
@@ -96,12 +98,12 @@ def test_duplicates_keep_the_first_occurrence_by_file_then_line(
     later_than_first = sql(
         """
         WITH firsts AS (
-            SELECT transaction_id, min((_source_file, _line_number)) AS first
+            SELECT transaction_id, min(_arrival_seq) AS first
             FROM raw WHERE transaction_id <> '' GROUP BY 1
         )
         SELECT count(*) FROM quarantine q JOIN firsts f USING (transaction_id)
         WHERE list_contains(q.violated_rules, 'transaction_id_unique')
-          AND (q._source_file, q._line_number) <= f.first
+          AND q._arrival_seq <= f.first
         """,
         raw=raw,
         quarantine=quarantine,
@@ -159,6 +161,46 @@ def test_runs_are_recorded_in_the_dagster_instance(
         assert event is not None, key
         metadata = event.asset_materialization.metadata
         assert {"dagster/uri", "dagster/row_count", "dagster/column_schema"} <= set(metadata)
+
+
+LATE_FILE = "a-late.csv"
+"""A file landing after the demo's, whose name sorts before theirs."""
+PRODUCTS_OF_CURATED = (
+    TableKey.parse("payments/product/settlements"),
+    TableKey.parse("payments/product/settlements_v2"),
+    REVENUE,
+)
+
+
+def test_a_later_file_sorting_first_leaves_published_rows_unchanged_through_a_replay_too(
+    mesh_env: MeshEnv, project_mesh: Mesh
+) -> None:
+    settings = mesh_env.settings
+    first = materialize_mesh(project_mesh, list(project_mesh.tables), instance_for(mesh_env))
+    assert first.succeeded, first
+    published = _sorted_rows(CURATED, settings)
+    products = {key: _sorted_rows(key, settings) for key in PRODUCTS_OF_CURATED}
+    settled = next(row for row in published if row["status"] == "settled")
+    folder = mesh_env.landing / "payments" / "transactions"
+    header = next(folder.glob("transactions_*.csv")).read_text().splitlines()[0]
+    late = f"{settled['transaction_id']},acc_late,999.00,EUR,late shop,2026-11-01T12:00:00Z,settled"
+    (folder / LATE_FILE).write_text(f"{header}\n{late}\n")
+
+    second = materialize_mesh(project_mesh, list(project_mesh.tables), instance_for(mesh_env))
+    replay = replay_table(project_mesh, str(CURATED), instance_for(mesh_env), downstream=True)
+
+    assert second.succeeded and replay.succeeded, (second, replay)
+    assert _sorted_rows(CURATED, settings) == published
+    assert {key: _sorted_rows(key, settings) for key in PRODUCTS_OF_CURATED} == products
+    quarantined = pl.read_delta(CURATED.quarantine.uri(settings)).filter(
+        pl.col("_source_file").str.ends_with(LATE_FILE)
+    )
+    assert quarantined["violated_rules"].to_list() == [["transaction_id_unique"]]
+
+
+def _sorted_rows(key: TableKey, settings: MeshSettings) -> list[dict[str, object]]:
+    rows = pl.read_delta(key.uri(settings))
+    return rows.sort(rows.columns).to_dicts()
 
 
 def test_a_blocked_producer_skips_its_consumers_in_other_domains(

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from platform_lib.conventions import TableKey
+from platform_lib.lake.reader import read_arrow
 from tests.conftest import BIN, MeshEnv, copy_project, run_command
 
 
@@ -96,3 +98,31 @@ def test_a_jsonl_domain_and_a_new_table(project: Path, mesh_env: MeshEnv) -> Non
     assert os.path.exists(
         project / "data" / "landing" / "scaffold_feed" / "events" / "sample.jsonl"
     )
+
+
+def test_a_later_file_sorting_first_leaves_a_new_domains_published_rows_unchanged(
+    project: Path, mesh_env: MeshEnv
+) -> None:
+    created = mesh(project, mesh_env, "new", "domain", "scaffold_late", "--owner", "team:late")
+    assert created.returncode == 0, created.stderr
+    first = mesh(project, mesh_env, "materialize", "--domain", "scaffold_late")
+    assert first.returncode == 0, first.stdout
+    curated = TableKey.parse("scaffold_late/curated/events")
+    published = read_arrow(curated.uri(mesh_env.settings)).sort_by("events_id").to_pylist()
+    landing = project / "data" / "landing" / "scaffold_late" / "events"
+    header = (landing / "sample.csv").read_text().splitlines()[0]
+    taken = published[0]["events_id"]
+    new = "".join(f"late_{n},acc_late,1.00,2026-11-05T00:00:00Z\n" for n in range(4))
+    late = f"{taken},acc_late,1.00,2026-11-05T00:00:00Z\n{new}"
+    (landing / "a-late.csv").write_text(f"{header}\n{late}")
+
+    second = mesh(project, mesh_env, "materialize", "--domain", "scaffold_late")
+
+    assert second.returncode == 0, second.stdout
+    rows = read_arrow(curated.uri(mesh_env.settings)).to_pylist()
+    after = {row["events_id"]: row for row in rows}
+    assert [after[row["events_id"]] for row in published] == published
+    assert len(after) == len(published) + 4
+    quarantine = read_arrow(curated.quarantine.uri(mesh_env.settings)).to_pylist()
+    displaced = [row for row in quarantine if row["_source_file"].endswith("a-late.csv")]
+    assert [row["violated_rules"] for row in displaced] == [["events_id_unique"]]

@@ -1,11 +1,21 @@
 """Raw ingestion keeps every record, is idempotent, and refuses bad landing files cleanly."""
 
+import datetime as dt
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
+from deltalake import DeltaTable
 
 from platform_lib.errors import MeshError
-from platform_lib.lake.raw_ingest import CsvSource, JsonlSource, ingest_landing_folder
+from platform_lib.lake.committer import Committer, WriteMode
+from platform_lib.lake.raw_ingest import (
+    UPGRADE_METADATA,
+    CsvSource,
+    JsonlSource,
+    ingest_landing_folder,
+    upgrade_to_arrival_order,
+)
 from platform_lib.lake.reader import read_arrow, table_state
 
 SOURCE = CsvSource(table="things", folder="d/things", columns=("id", "name"))
@@ -97,3 +107,75 @@ def test_jsonl_lines_are_kept_parsed_or_with_their_error(tmp_path: Path) -> None
     assert errors[1] == "unexpected field(s) x"
     assert errors[2].startswith("invalid JSON")
     assert errors[3].startswith("undecodable bytes")
+
+
+def test_arrival_seq_follows_ingestions_then_file_names_then_lines(tmp_path: Path) -> None:
+    landing, uri = tmp_path / "landing", str(tmp_path / "raw")
+    land(landing, "m.csv", b"id,name\n1,one\n2,two\n")
+    land(landing, "b.csv", b"id,name\n3,three\n")
+    first = ingest_landing_folder(SOURCE, landing, uri)
+    land(landing, "a-late.csv", b"id,name\n1,late\n4,four\n")
+
+    second = ingest_landing_folder(SOURCE, landing, uri)
+
+    table = read_arrow(uri).sort_by("_arrival_seq")
+    arrival = list(zip(table["_source_file"].to_pylist(), table["name"].to_pylist(), strict=True))
+    assert arrival == [
+        ("d/things/b.csv", "three"),
+        ("d/things/m.csv", "one"),
+        ("d/things/m.csv", "two"),
+        ("d/things/a-late.csv", "late"),
+        ("d/things/a-late.csv", "four"),
+    ]
+    assert table["_arrival_seq"].to_pylist() == [1, 2, 3, 4, 5]
+    assert table.schema.field("_arrival_seq") == pa.field("_arrival_seq", pa.int64(), False)
+    assert first.rows["_arrival_seq"].to_pylist() == [1, 2, 3]
+    assert second.rows["_arrival_seq"].to_pylist() == [4, 5]
+
+
+def test_a_raw_table_from_before_arrival_seq_is_upgraded_in_one_commit(tmp_path: Path) -> None:
+    landing, uri = tmp_path / "landing", str(tmp_path / "raw")
+    old_schema = SOURCE.arrow_schema().remove(SOURCE.arrow_schema().get_field_index("_arrival_seq"))
+    earlier, later = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    old_rows = [  # written by two ingestions: z.csv first, then a.csv
+        ("2", "a-two", later, "d/things/a.csv", 3),
+        ("1", "z-one", earlier, "d/things/z.csv", 2),
+        ("3", "a-one", later, "d/things/a.csv", 2),
+    ]
+    Committer(uri).write_table(
+        pa.table(
+            {
+                "id": [r[0] for r in old_rows],
+                "name": [r[1] for r in old_rows],
+                "_ingested_at": [r[2] for r in old_rows],
+                "_batch_id": ["old"] * 3,
+                "_source_file": [r[3] for r in old_rows],
+                "_source_sha256": ["0" * 64] * 3,
+                "_line_number": [r[4] for r in old_rows],
+                "_raw_record": ["x"] * 3,
+                "_parse_error": [None] * 3,
+            },
+            schema=old_schema,
+        ),
+        mode=WriteMode.APPEND,
+    )
+    land(landing, "b.csv", b"id,name\n4,b-one\n")
+
+    ingest_landing_folder(SOURCE, landing, uri)
+
+    table = read_arrow(uri).sort_by("_arrival_seq")
+    assert table.schema == SOURCE.arrow_schema()
+    assert table["name"].to_pylist() == ["z-one", "a-one", "a-two", "b-one"]
+    assert table["_arrival_seq"].to_pylist() == [1, 2, 3, 4]
+    history = DeltaTable(uri).history()
+    assert [entry.get(UPGRADE_METADATA) for entry in history[:2]] == [None, "_arrival_seq"]
+    assert DeltaTable(uri, version=history[1]["version"]).to_pyarrow_table().num_rows == 3
+
+
+def test_an_upgraded_table_is_not_upgraded_again(tmp_path: Path) -> None:
+    landing, uri = tmp_path / "landing", str(tmp_path / "raw")
+    land(landing, "a.csv", b"id,name\n1,one\n")
+    ingest_landing_folder(SOURCE, landing, uri)
+
+    assert upgrade_to_arrival_order(Committer(uri)) is False
+    assert upgrade_to_arrival_order(Committer(str(tmp_path / "missing"))) is False

@@ -4,11 +4,13 @@ import csv
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
+from platform_lib.lake.committer import Committer, WriteMode
 from platform_lib.lake.reader import read_arrow
 from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.mesh.run import materialize_mesh
@@ -134,3 +136,34 @@ def test_the_commands_show_json_and_export_a_file(demo: MeshEnv, tmp_path: Path)
     assert len(report["samples"]) == 2 and report["total_rows"] == sum(1 for _ in out.open())
     assert exported.returncode == 0 and "written to" in exported.stdout
     assert wrong.returncode == 2 and "unknown extension" in wrong.stderr and "fix:" in wrong.stderr
+
+
+def test_show_lists_rows_in_arrival_order_whatever_their_files_are_named(
+    mesh_env: MeshEnv, mesh: Mesh
+) -> None:
+    arrivals = [("a-late.csv", 2, 9), ("b.csv", 3, 2), ("b.csv", 2, 1), ("0-later.csv", 2, 12)]
+    Committer.for_table(CURATED.quarantine, mesh_env.settings).write_table(
+        pa.table(
+            {
+                "transaction_id": [f"tx_{n}" for n in range(len(arrivals))],
+                "_source_file": [file for file, _, _ in arrivals],
+                "_line_number": pa.array([line for _, line, _ in arrivals], pa.int64()),
+                "_raw_record": ["x"] * len(arrivals),
+                "_arrival_seq": pa.array([seq for _, _, seq in arrivals], pa.int64()),
+                "violated_rules": pa.array([["transaction_id_unique"]] * len(arrivals)),
+                "run_id": ["run-1"] * len(arrivals),
+                "row_hash": [str(n) for n in range(len(arrivals))],
+            }
+        ),
+        mode=WriteMode.OVERWRITE,
+    )
+
+    report = quarantine_report(mesh, str(CURATED), settings=mesh_env.settings)
+
+    assert [(row.source_file, row.arrival_seq) for row in report.samples] == [
+        ("b.csv", 1),
+        ("b.csv", 2),
+        ("a-late.csv", 9),
+        ("0-later.csv", 12),
+    ]
+    assert report.samples[0].values == {"transaction_id": "tx_2"}

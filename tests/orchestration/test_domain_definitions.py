@@ -6,12 +6,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from dagster import AssetExecutionContext, DagsterInstance, Definitions
+from duckdb import DuckDBPyConnection, DuckDBPyRelation
 
 from platform_lib import (
     CsvSource,
     Layer,
     MeshError,
     TableKey,
+    TableSpec,
     WriteMode,
     domain_definitions,
     reads,
@@ -38,7 +40,7 @@ def daily(raw: pa.Table, context: AssetExecutionContext) -> pa.Table:
     return pa.table({"day": pa.array(days, pa.date32()), "n": pa.array(counts, pa.int64())})
 
 
-def shop(folder: Path) -> Definitions:
+def shop(folder: Path, curated: TableSpec = daily) -> Definitions:
     write_contract(
         folder,
         "shop/raw/events",
@@ -61,7 +63,7 @@ def shop(folder: Path) -> Definitions:
 """,
     )
     registry = load_registry(folder / "contracts")
-    return domain_definitions("shop", sources=[EVENTS], tables=[daily], contracts=registry)
+    return domain_definitions("shop", sources=[EVENTS], tables=[curated], contracts=registry)
 
 
 def run(defs: Definitions) -> bool:
@@ -91,6 +93,56 @@ def test_partition_replace_rewrites_only_the_days_of_the_batch(mesh_env: MeshEnv
     quarantine = read_arrow(key.quarantine.uri(mesh_env.settings))
     assert table["n"].to_pylist() == [1, 2, 5]
     assert quarantine["violated_rules"].to_pylist() == [["n_required"]]
+
+
+@table(Layer.CURATED, reads={"raw": reads("shop/raw/events")})
+def firsts(duckdb: DuckDBPyConnection) -> DuckDBPyRelation:
+    """One row per day, ordered by file name: the wrong order, which the platform corrects."""
+    return duckdb.sql("SELECT day, n, _source_file, _arrival_seq FROM raw ORDER BY _source_file")
+
+
+def test_a_relation_is_judged_in_arrival_order_whatever_its_order_by(mesh_env: MeshEnv) -> None:
+    key = TableKey.parse("shop/curated/firsts")
+    write_contract(
+        mesh_env.root,
+        str(key),
+        """schema:
+  - name: firsts
+    properties:
+      - {name: day, logicalType: string, physicalType: string, required: true, unique: true}
+      - {name: n, logicalType: string, physicalType: string}
+""",
+    )
+    defs = shop(mesh_env.root, firsts)
+    land(mesh_env, "b.csv", "2026-11-01,first\n")
+    assert run(defs)
+
+    land(mesh_env, "a-late.csv", "2026-11-01,late\n2026-11-02,new\n2026-11-03,new\n")
+    assert run(defs)
+
+    published = read_arrow(key.uri(mesh_env.settings)).sort_by("day")
+    quarantine = read_arrow(key.quarantine.uri(mesh_env.settings))
+    assert published["n"].to_pylist() == ["first", "new", "new"]
+    assert quarantine.select(["n", "violated_rules"]).to_pylist() == [
+        {"n": "late", "violated_rules": ["day_unique"]}
+    ]
+
+
+def test_a_raw_contract_from_before_arrival_seq_gets_the_line_to_add(mesh_env: MeshEnv) -> None:
+    shop(mesh_env.root)  # writes the contracts
+    path = mesh_env.root / "contracts" / "shop" / "raw" / "events.odcs.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if "_arrival_seq" not in line))
+    registry = load_registry(mesh_env.root / "contracts")
+
+    with pytest.raises(MeshError, match="the raw contract lists columns") as error:
+        domain_definitions("shop", sources=[EVENTS], tables=[daily], contracts=registry)
+
+    assert str(path) in error.value.message
+    assert error.value.fix == (
+        "add the missing column(s) in their place: "
+        "- {name: _arrival_seq, logicalType: integer, physicalType: int64}"
+    )
 
 
 def test_an_undeclared_parameter_is_refused_when_the_domain_is_declared() -> None:

@@ -56,13 +56,43 @@ def test_concurrent_ingests_of_overlapping_files_keep_every_record_once(
         [("ingest", {"landing": str(folder), "uri": uri}) for folder in (first, second, third)],
     )
 
-    raw = read_arrow(uri, ["_source_file", "_line_number"])
+    raw = read_arrow(uri, ["_source_file", "_line_number", "_arrival_seq"])
     keys = list(zip(raw["_source_file"].to_pylist(), raw["_line_number"].to_pylist(), strict=True))
     expected_files = {"a", "b", "c", "d"} | ({"z"} if table_exists else set())
     assert len(keys) == len(set(keys)), "a record was ingested twice"
     assert {f.rsplit("/", 1)[1][0] for f, _ in keys} == expected_files
     assert len(keys) == 4 * 200 + (5 if table_exists else 0)
     assert sum(int(str(o["records"])) for o in outcomes) == 4 * 200
+    numbers = raw["_arrival_seq"].to_pylist()
+    assert len(set(numbers)) == len(numbers), "two records got the same arrival number"
+    by_arrival = raw.sort_by("_arrival_seq")
+    for name in expected_files:  # each file arrived whole, in line order
+        lines = by_arrival.filter(pc.ends_with(by_arrival["_source_file"], f"/{name}.csv"))
+        assert lines["_line_number"].to_pylist() == sorted(lines["_line_number"].to_pylist())
+
+
+def test_ingestions_of_different_files_at_the_same_time_never_share_an_arrival_number(
+    tmp_path: Path,
+) -> None:
+    uri = str(tmp_path / "lake" / "d" / "raw" / "things")
+    writers = ("a", "b", "c")
+
+    outcomes = run_together(
+        tmp_path,
+        [
+            ("ingest_loop", {"landing": str(tmp_path / w), "uri": uri, "writer": w, "count": "8"})
+            for w in writers
+        ],
+    )
+
+    raw = read_arrow(uri, ["_source_file", "_line_number", "_arrival_seq"])
+    numbers = raw["_arrival_seq"].to_pylist()
+    assert raw.num_rows == sum(int(str(o["records"])) for o in outcomes) == 3 * 8 * 50
+    assert len(set(numbers)) == len(numbers), "two records got the same arrival number"
+    by_arrival = raw.sort_by("_arrival_seq")
+    for writer in writers:  # each writer's files arrived in the order it landed them
+        own = by_arrival.filter(pc.match_substring(by_arrival["_source_file"], f"/{writer}-"))
+        assert own["_source_file"].to_pylist() == sorted(own["_source_file"].to_pylist())
 
 
 def test_concurrent_publishes_of_different_days_both_land_with_their_quarantine(

@@ -19,6 +19,8 @@ One core, two modes, one entry point:
   values: :mod:`.quarantine_text`); :mod:`.run_ids`;
 - :mod:`.whole`: ``publish``, a batch in memory validated in one pass;
 - :mod:`.stream`: ``publish_stream``, batches validated and written as they arrive;
+- :mod:`.arrival_order`: rows carrying the raw layer's arrival sequence validated in arrival
+  order, so the first of duplicates to arrive wins;
 - here, :func:`publish_rows`, what the assets call: it picks the mode by the rows' size.
 
 Every commit goes through :class:`~platform_lib.lake.committer.Committer`.
@@ -29,6 +31,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
+from platform_lib.lake.publish.arrival_order import in_arrival_order
 from platform_lib.lake.publish.outcome import PublishOutcome
 from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.publish.stream import publish_stream
@@ -72,7 +75,7 @@ def publish_rows(
     if isinstance(rows, pa.Table):
         if rows.num_rows <= stream_threshold_rows and predicate is None:
             return publish(request, rows)
-        reader = rows.to_reader(max_chunksize=batch_rows)
+        reader = in_arrival_order(rows).to_reader(max_chunksize=batch_rows)
     else:
         peeked: list[pa.RecordBatch] = []
         held = 0

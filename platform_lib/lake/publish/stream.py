@@ -38,6 +38,7 @@ import pyarrow as pa
 
 from platform_lib.errors import MeshError
 from platform_lib.lake.committer import WriteResult, check_stream_predicate
+from platform_lib.lake.publish.arrival_order import stream_in_arrival_order
 from platform_lib.lake.publish.outcome import PublishOutcome, WritePath
 from platform_lib.lake.publish.plan import PublishPlan, plan_publish
 from platform_lib.lake.publish.quarantine import quarantine_schema
@@ -86,7 +87,9 @@ def publish_stream(
     Args:
         request: What to publish. Its mode is ``OVERWRITE`` or ``APPEND``;
             ``REPLACE_PARTITIONS`` only with ``predicate`` (or a partition, which brings its own).
-        batches: The rows, typed or as text; consumed once, and closed.
+        batches: The rows, typed or as text; consumed once, and closed. Rows carrying the
+            arrival sequence must come in arrival order across batches (see
+            :mod:`~platform_lib.lake.publish.arrival_order`).
         predicate: With ``REPLACE_PARTITIONS``: the rows to replace (a Delta ``replaceWhere``
             predicate, e.g. ``"day = '2026-03-01'"``); every valid row must match it.
         batch_rows: Rows validated at a time (small batches are gathered, large ones sliced).
@@ -97,7 +100,7 @@ def publish_stream(
 
     Raises:
         MeshError: ``REPLACE_PARTITIONS`` without a predicate, a predicate with another mode,
-            or rows that do not fit the existing table's schema.
+            rows that do not fit the existing table's schema, or rows out of arrival order.
 
     Example:
         >>> reader = pyarrow.dataset.dataset(path).scanner(batch_size=1_000_000).to_reader()
@@ -108,6 +111,7 @@ def publish_stream(
     check_stream_predicate(plan.mode, plan.predicate)
     _check_runtime()
     reconciled = plan.reconcile()
+    batches = stream_in_arrival_order(batches, request.key)
     end = _StreamEnd()
     published: WriteResult | None = None
     with (

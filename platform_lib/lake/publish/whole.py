@@ -9,6 +9,7 @@ then the valid rows, cast to the contract's types, to the table, in one commit e
 
 import pyarrow as pa
 
+from platform_lib.lake.publish.arrival_order import in_arrival_order
 from platform_lib.lake.publish.outcome import PublishOutcome, WritePath
 from platform_lib.lake.publish.plan import plan_publish
 from platform_lib.lake.publish.request import PublishRequest
@@ -17,6 +18,9 @@ from platform_lib.quality.engine import validate_batch
 
 def publish(request: PublishRequest, batch: pa.Table) -> PublishOutcome:
     """Validate ``batch`` against the request's contract and write-audit-publish it.
+
+    Rows carrying the arrival sequence are validated in arrival order (see
+    :mod:`~platform_lib.lake.publish.arrival_order`): of duplicates, the first to arrive wins.
 
     Returns:
         The verdicts and the commits made (none when blocked), with ``path=WHOLE_TABLE``.
@@ -27,6 +31,7 @@ def publish(request: PublishRequest, batch: pa.Table) -> PublishOutcome:
     """
     plan = plan_publish(request)
     reconciled = plan.reconcile()
+    batch = in_arrival_order(batch)
     checked = validate_batch(batch, plan.contract, taken=plan.published_elsewhere(batch))
     if checked.result.blocked:
         return plan.outcome(checked.result, path=WritePath.WHOLE_TABLE, reconciled_rows=reconciled)
