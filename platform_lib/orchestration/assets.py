@@ -348,6 +348,7 @@ def _run_compute(
                 raise Failure(
                     description=f"{read.table} has not been materialised yet (no table at {uri})",
                 )
+            _require_arrival_numbers(read.table, uri)
             if decision.masked:
                 masked = mask_columns(open_dataset(uri), read.column_names, decision.masked)
                 context.log.info(f"{read.table}: columns {', '.join(decision.masked)} masked")
@@ -365,6 +366,18 @@ def _run_compute(
     if PARTITION_PARAMETER in parameters and partition is not None:
         arguments[PARTITION_PARAMETER] = partition.day
     return to_arrow(spec.compute(**arguments))
+
+
+def _require_arrival_numbers(key: TableKey, uri: str) -> None:
+    """Stop with a clear failure when the raw table ``key`` was written before raw records had
+    arrival numbers: its next ingestion numbers them (see ``upgrade_to_arrival_order``)."""
+    if key.layer is Layer.RAW and ARRIVAL_SEQUENCE not in open_dataset(uri).schema.names:
+        raise Failure(
+            description=f"{key} has no arrival numbers yet ({ARRIVAL_SEQUENCE}: it was written "
+            f"by an earlier version); materialise it first, which numbers its records: "
+            f"mesh materialize --select {key}",
+            allow_retries=False,
+        )
 
 
 def to_arrow(rows: TableLike) -> pa.Table | pa.RecordBatchReader:

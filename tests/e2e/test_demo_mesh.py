@@ -5,6 +5,7 @@ import pytest
 from deltalake import DeltaTable
 
 from platform_lib.conventions import TableKey
+from platform_lib.lake.committer import Committer, WriteMode
 from platform_lib.lake.reader import open_dataset, table_state
 from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.mesh.run import AssetStatus, MeshRunReport, materialize_mesh
@@ -220,3 +221,23 @@ def test_a_blocked_producer_skips_its_consumers_in_other_domains(
     assert status[str(RISK)] is AssetStatus.MATERIALIZED
     assert not report.succeeded
     assert table_state(CURATED.uri(mesh_env.settings)) is None
+
+
+def test_a_consumer_of_a_raw_table_from_before_arrival_numbers_is_told_to_ingest_first(
+    mesh_env: MeshEnv, project_mesh: Mesh
+) -> None:
+    settings = mesh_env.settings
+    first = materialize_mesh(project_mesh, [RAW], instance_for(mesh_env))
+    assert first.succeeded, first
+    older = open_dataset(RAW.uri(settings)).to_table().drop_columns(["_arrival_seq"])
+    Committer(RAW.uri(settings)).write_table(older, mode=WriteMode.OVERWRITE)
+
+    curated_first = materialize_mesh(project_mesh, [CURATED], instance_for(mesh_env))
+    raw_then_curated = materialize_mesh(project_mesh, [RAW, CURATED], instance_for(mesh_env))
+
+    (outcome,) = curated_first.assets
+    assert outcome.status is AssetStatus.FAILED
+    assert "payments/raw/transactions has no arrival numbers yet" in outcome.message
+    assert "mesh materialize --select payments/raw/transactions" in outcome.message
+    assert "Binder Error" not in outcome.message
+    assert raw_then_curated.succeeded, raw_then_curated
