@@ -229,3 +229,6 @@ def test_force_restores_a_version_of_another_schema_and_records_it(mesh_env: Mes
         "rolled back to version 0 (forced across a schema change): no reason given"
     )
     assert materialization.metadata["mesh/forced"].value is True
+    status = run_command(["mesh", "status", "--domain", "payments", "--json"], mesh_env.environ())
+    shown = next(t for t in json.loads(status.stdout) if t["key"] == str(CURATED))
+    assert shown["last_materialisation"]["description"] == materialization.description
