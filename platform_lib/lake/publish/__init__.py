@@ -15,6 +15,8 @@ One core, two modes, one entry point:
   run's quarantine rows removed, a daily partition's rule, mode and predicate, uniqueness across
   days), and the outcome (:mod:`.outcome`);
 - :mod:`.quarantine`: the quarantine rows, their row hashes and their commit; :mod:`.run_ids`;
+- :mod:`.append_inputs`: an append records the input versions it consumed and commits nothing
+  when the same inputs were appended already;
 - :mod:`.whole`: ``publish``, a batch in memory validated in one pass;
 - :mod:`.stream`: ``publish_stream``, batches validated and written as they arrive;
 - here, :func:`publish_rows`, what the assets call: it picks the mode by the rows' size.
