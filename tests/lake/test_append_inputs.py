@@ -1,6 +1,7 @@
 """Idempotent appends: the inputs an append consumed are recorded, and appended once."""
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -150,3 +151,21 @@ def test_of_two_runs_that_both_found_nothing_only_the_first_to_commit_appends(
 
     assert lost == AlreadyAppended(winner.table_version or -1)
     assert sorted(read_arrow(KEY.uri(mesh_env.settings))["id"].to_pylist()) == ["a", "b"]
+
+
+def test_a_run_that_failed_before_its_commit_leaves_its_inputs_to_append(
+    mesh_env: MeshEnv, contract: TableContract
+) -> None:
+    def failing() -> Iterator[pa.RecordBatch]:
+        yield from events("a", "b!").to_batches()
+        raise OSError("the source went away")
+
+    broken = pa.RecordBatchReader.from_batches(events().schema, failing())
+    with pytest.raises(OSError, match="went away"):
+        publish_rows(append_of(mesh_env, contract, FIRST, "run-1"), broken, stream_threshold_rows=0)
+
+    again = publish_rows(append_of(mesh_env, contract, FIRST, "run-2"), events("a", "b!"))
+
+    assert again.committed and again.already_appended is None
+    assert read_arrow(KEY.uri(mesh_env.settings))["id"].to_pylist() == ["a"]
+    assert read_arrow(KEY.quarantine.uri(mesh_env.settings))["run_id"].to_pylist() == ["run-2"]
