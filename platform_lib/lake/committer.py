@@ -82,7 +82,9 @@ class AppTransaction:
     for an earlier commit of the same inputs) and records Delta's application transaction
     ``app_id``: a commit carrying the same id that lands after ``read_version`` makes this one
     fail with :class:`WriteConflict`, nothing committed. That is what makes a check on
-    ``read_version`` and the commit one step for concurrent writers.
+    ``read_version`` and the commit one step for concurrent writers. When the table did not
+    exist (``read_version`` -1), it is created empty first and the write is made on that
+    version 0, so writers that found no table conflict the same way.
     """
 
     app_id: str
@@ -342,12 +344,13 @@ class Committer:
         target: str | DeltaTable = self.uri
         properties = _commit_properties(commit_metadata)
         if transaction is not None:
-            if transaction.read_version >= 0:
-                target = DeltaTable(
-                    self.uri,
-                    version=transaction.read_version,
-                    storage_options=self._storage_options,
-                )
+            read_version = transaction.read_version
+            if read_version < 0:  # created empty first, so a concurrent first write conflicts
+                self._create_empty(data.schema, partition_by)
+                read_version = 0
+            target = DeltaTable(
+                self.uri, version=read_version, storage_options=self._storage_options
+            )
             properties = CommitProperties(
                 custom_metadata=commit_metadata,
                 app_transactions=[Transaction(app_id=transaction.app_id, version=1)],
@@ -361,17 +364,19 @@ class Committer:
             **options,
         )
 
-    def _create_empty(self, schema: pa.Schema) -> None:
-        """Create the table with ``schema`` and no rows (a first commit holding rows is not safe:
-        writers creating the table at the same time may each commit theirs)."""
+    def _create_empty(self, schema: pa.Schema, partition_by: Sequence[str] = ()) -> None:
+        """Create the table with ``schema`` and no rows, unless another writer has created it
+        (a first commit holding rows is not safe: writers creating the table at the same time may
+        each commit theirs)."""
         try:
             write_deltalake(
                 self.uri,
                 schema.empty_table(),
-                mode="append",
+                mode="error",
+                partition_by=list(partition_by) or None,
                 storage_options=self._storage_options,
             )
-        except CommitFailedError:
+        except DeltaError:  # CommitFailedError among them
             if not DeltaTable.is_deltatable(self.uri, storage_options=self._storage_options):
                 raise  # not another writer creating it first
 

@@ -21,7 +21,7 @@ from platform_lib.lake.publish.outcome import WritePath
 from platform_lib.lake.publish.plan import plan_publish
 from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.reader import read_arrow
-from platform_lib.quality.contract_schema import contract_arrow_schema
+from platform_lib.quality.engine import validate_batch
 from tests.conftest import MeshEnv, contract_for, publish_request
 
 KEY = TableKey.parse("shop/curated/events")
@@ -34,6 +34,7 @@ EVENTS = """schema:
 """
 FIRST = InputVersions.of({"shop/raw/events": 3})
 SECOND = InputVersions.of({"shop/raw/events": 4})
+THIRD = InputVersions.of({"shop/raw/events": 5})
 
 
 @pytest.fixture
@@ -112,17 +113,18 @@ def test_other_inputs_append_and_an_append_without_inputs_always_does(
 def test_after_a_rollback_to_before_an_append_its_inputs_append_again(
     mesh_env: MeshEnv, contract: TableContract
 ) -> None:
-    publish_rows(append_of(mesh_env, contract, FIRST, "run-1"), events("a"))
+    appended = publish_rows(append_of(mesh_env, contract, FIRST, "run-1"), events("a"))
     publish_rows(append_of(mesh_env, contract, SECOND, "run-2"), events("b"))
+    assert appended.table_version is not None
     Committer.for_table(KEY, mesh_env.settings).restore_version(
-        0, commit_metadata={"mesh.run_id": "rollback_1"}
+        appended.table_version, commit_metadata={"mesh.run_id": "rollback_1"}
     )
 
     second = publish_rows(append_of(mesh_env, contract, SECOND, "run-3"), events("b"))
     first = publish_rows(append_of(mesh_env, contract, FIRST, "run-4"), events("a"))
 
     assert second.committed
-    assert first.already_appended == 0 and not first.committed
+    assert first.already_appended == appended.table_version and not first.committed
     assert sorted(read_arrow(KEY.uri(mesh_env.settings))["id"].to_pylist()) == ["a", "b"]
 
 
@@ -141,16 +143,23 @@ def test_after_an_overwrite_the_same_inputs_append_again(
 def test_of_two_runs_that_both_found_nothing_only_the_first_to_commit_appends(
     mesh_env: MeshEnv, contract: TableContract
 ) -> None:
+    """The later run checked the table before the other committed, and committed its quarantine
+    first: it appends nothing, and its quarantine rows survive the next publish."""
     publish_rows(append_of(mesh_env, contract, FIRST, "run-1"), events("a"))
     late = plan_publish(append_of(mesh_env, contract, SECOND, "run-late"))
     guard = late.append_guard()
-    assert guard is not None and guard.already is None  # checked before the other run committed
+    assert guard is not None and guard.already is None
+    checked = validate_batch(events("b", "c!"), late.contract)
+    late.keep_rejected(late.quarantine_rows(checked.rejected))
 
-    winner = publish_rows(append_of(mesh_env, contract, SECOND, "run-early"), events("b"))
-    lost = late.write_valid(events("b").cast(contract_arrow_schema(contract)), guard)
+    winner = publish_rows(append_of(mesh_env, contract, SECOND, "run-early"), events("b", "c!"))
+    lost = late.write_valid(checked.valid, guard)
+    after = publish_rows(append_of(mesh_env, contract, THIRD, "run-3"), events("d"))
 
-    assert lost == AlreadyAppended(winner.table_version or -1)
-    assert sorted(read_arrow(KEY.uri(mesh_env.settings))["id"].to_pylist()) == ["a", "b"]
+    assert winner.committed and after.reconciled_rows == 0
+    assert lost == AlreadyAppended(winner.table_version or -1, "run-early")
+    assert sorted(read_arrow(KEY.uri(mesh_env.settings))["id"].to_pylist()) == ["a", "b", "d"]
+    assert read_arrow(KEY.quarantine.uri(mesh_env.settings))["id"].to_pylist() == ["c!"]
 
 
 def test_a_run_that_failed_before_its_commit_leaves_its_inputs_to_append(

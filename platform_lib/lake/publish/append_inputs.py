@@ -14,8 +14,10 @@ Two runs over the same inputs at the same time: the append also records the fing
 Delta application transaction and commits on the version that was checked
 (:class:`~platform_lib.lake.committer.AppTransaction`), so when both found nothing, the second
 to commit fails instead of appending twice, and the publish reports the first one's append.
-Its quarantine commit (made before the table's) adds no row twice: quarantine rows are inserted
-by their row hash.
+Its quarantine commit (made before the table's) added no row twice (quarantine rows are inserted
+by their row hash), but the rows it did add carry its run id: so it commits once more to the
+quarantine, tagged with the winner's run id, or the next publish would take its rows for those
+of an interrupted run and remove them (:func:`~platform_lib.lake.publish.quarantine.reconcile`).
 
 Tables fed from files are the raw tables: their ingestion adds a file (name and content) once
 (:mod:`~platform_lib.lake.raw_ingest`). A table that reads no table records no fingerprint, and
@@ -31,6 +33,7 @@ from typing import Any
 from deltalake import DeltaTable
 
 from platform_lib.lake.committer import AppTransaction
+from platform_lib.lake.publish.run_ids import RUN_ID_METADATA
 from platform_lib.lake.reader import table_exists
 
 APPEND_INPUTS_METADATA = "mesh.append_inputs"
@@ -77,6 +80,8 @@ class AlreadyAppended:
     """An append that committed nothing: the version ``version`` appended the same inputs."""
 
     version: int
+    run_id: str | None
+    """The run that appended them (its commit's ``mesh.run_id``)."""
 
 
 @dataclass(frozen=True)
@@ -87,23 +92,16 @@ class AppendGuard:
     inputs: InputVersions
     read_version: int
     """The table version checked (-1: no table yet)."""
-    appended_at: int | None
-    """The version that appended the same inputs, still in effect (None: not appended)."""
+    already: AlreadyAppended | None
+    """The append of the same inputs still in effect, if any."""
 
     @classmethod
     def check(cls, uri: str, inputs: InputVersions) -> "AppendGuard":
         """Look for an append of ``inputs`` in the table at ``uri``."""
         if not table_exists(uri):
-            return cls(inputs=inputs, read_version=-1, appended_at=None)
+            return cls(inputs=inputs, read_version=-1, already=None)
         table = DeltaTable(uri)
-        return cls(
-            inputs=inputs, read_version=table.version(), appended_at=appended_at(table, inputs)
-        )
-
-    @property
-    def already(self) -> "AlreadyAppended | None":
-        """The earlier append of the same inputs, if one is still in effect."""
-        return AlreadyAppended(self.appended_at) if self.appended_at is not None else None
+        return cls(inputs=inputs, read_version=table.version(), already=appended_at(table, inputs))
 
     @property
     def transaction(self) -> AppTransaction:
@@ -111,15 +109,15 @@ class AppendGuard:
         appended concurrently since."""
         return AppTransaction(app_id=self.inputs.app_id, read_version=self.read_version)
 
-    def appended_since(self, uri: str) -> int | None:
+    def appended_since(self, uri: str) -> AlreadyAppended | None:
         """After the append lost a race: the version that appended the same inputs meanwhile,
         if one did."""
         return appended_at(DeltaTable(uri), self.inputs) if table_exists(uri) else None
 
 
-def appended_at(table: DeltaTable, inputs: InputVersions) -> int | None:
-    """The version of ``table`` whose append consumed ``inputs``, if its rows are still in effect
-    (see the module docstring); None otherwise."""
+def appended_at(table: DeltaTable, inputs: InputVersions) -> AlreadyAppended | None:
+    """The append of ``table`` that consumed ``inputs``, if its rows are still in effect (see the
+    module docstring); None otherwise."""
     fingerprint = inputs.fingerprint
     restored_to: int | None = None
     for entry in sorted(table.history(), key=_version, reverse=True):
@@ -127,7 +125,8 @@ def appended_at(table: DeltaTable, inputs: InputVersions) -> int | None:
         if restored_to is not None and version > restored_to:
             continue
         if entry.get(APPEND_INPUTS_METADATA) == fingerprint:
-            return version
+            run_id = entry.get(RUN_ID_METADATA)
+            return AlreadyAppended(version, str(run_id) if run_id is not None else None)
         parameters = entry.get("operationParameters") or {}
         if entry.get("operation") == "RESTORE":
             target = parameters.get("version")

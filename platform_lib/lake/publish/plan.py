@@ -27,7 +27,7 @@ from platform_lib.lake.publish.outcome import PublishOutcome, WritePath
 from platform_lib.lake.publish.quarantine import keep_rejected, quarantine_rows, reconcile
 from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.publish.run_ids import check_run_id, run_tag
-from platform_lib.lake.reader import table_exists, table_state
+from platform_lib.lake.reader import open_dataset, table_exists, table_state
 from platform_lib.quality.contract_schema import contract_arrow_schema
 from platform_lib.quality.results import ValidationResult
 
@@ -93,7 +93,19 @@ class PublishPlan:
             earlier = guard.appended_since(self.table.uri) if guard else None
             if earlier is None:
                 raise
-            return AlreadyAppended(earlier)
+            self._hand_quarantine_to(earlier)
+            return earlier
+
+    def _hand_quarantine_to(self, winner: AlreadyAppended) -> None:
+        """After losing the append to ``winner``: an empty quarantine commit tagged with its run,
+        so the quarantine rows this run added (the same as the winner's) are not taken for an
+        interrupted run's (see :mod:`~platform_lib.lake.publish.append_inputs`)."""
+        if winner.run_id is None or not table_exists(self.quarantine.uri):
+            return
+        empty = open_dataset(self.quarantine.uri).schema.empty_table()
+        self.quarantine.write_table(
+            empty, mode=WriteMode.APPEND, commit_metadata=run_tag(winner.run_id)
+        )
 
     def reconcile(self) -> int:
         """Remove the quarantine rows of an interrupted run (only the day's for a partition);
