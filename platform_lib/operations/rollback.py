@@ -220,7 +220,14 @@ def _schema_changes(
 ) -> list[ColumnChange]:
     """How version ``to_version``'s schema differs from the table's current contract."""
     contract = project_registry(settings.project_root).require(key)
-    return version_schema_changes(uri, to_version, contract_arrow_schema(contract))
+    try:
+        return version_schema_changes(uri, to_version, contract_arrow_schema(contract))
+    except DeltaError as error:
+        raise MeshError(
+            f"{key}: version {to_version} cannot be read ({error})",
+            fix="its log entry was probably cleaned up; pick a later version "
+            "(see the versions with `mesh status` or the table's history)",
+        ) from error
 
 
 def _forced_metadata(changes: list[ColumnChange]) -> dict[str, str]:
