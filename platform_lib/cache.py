@@ -27,6 +27,8 @@ CACHE_SWITCH = "MESH_CACHE"
 """Environment variable; ``off`` disables the cache."""
 _KEYED_PACKAGES = ("dagster", "open-data-contract-standard", "jsonschema-rs", "pydantic", "pyyaml")
 """Libraries whose behaviour shapes cached results: their versions are part of every key."""
+_KEYED_FILES = ("*.py", "*.json")
+"""platform_lib's files that shape cached results: its code and its data (the ODCS schemas)."""
 
 
 def digest(*parts: str | bytes) -> str:
@@ -41,15 +43,23 @@ def digest(*parts: str | bytes) -> str:
 
 @functools.cache
 def code_fingerprint() -> str:
-    """A digest of platform_lib's source and the versions of the libraries results depend on."""
-    package = Path(__file__).resolve().parent
+    """A digest of platform_lib's files and the versions of the libraries results depend on."""
+    return fingerprint_of(Path(__file__).resolve().parent)
+
+
+def fingerprint_of(package: Path) -> str:
+    """A digest of ``package``'s code and data files, Python's version and the library versions.
+
+    The data files (``*.json``) are the ODCS schemas: a changed one changes every contract's key.
+    """
     parts: list[str | bytes] = [sys.version]
     for name in _KEYED_PACKAGES:
         try:
             parts.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             parts.append(f"{name} absent")
-    for source in sorted(package.rglob("*.py")):
+    files = sorted(path for pattern in _KEYED_FILES for path in package.rglob(pattern))
+    for source in files:
         parts += [str(source.relative_to(package)), source.read_bytes()]
     return digest(*parts)
 

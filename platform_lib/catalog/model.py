@@ -24,6 +24,7 @@ from platform_lib.lake.reader import open_dataset, table_exists
 from platform_lib.mesh.graph import Mesh, load_mesh
 from platform_lib.mesh.listing import TableListing, list_tables
 from platform_lib.mesh.location_facts import DeclaredRead
+from platform_lib.mesh.violations import Violation
 from platform_lib.orchestration.keys import to_asset_key
 from platform_lib.settings import MeshSettings, resolve_settings
 
@@ -157,6 +158,10 @@ class CatalogModel(BaseModel):
     lake_root: str
     dagster_home: str | None = Field(description="The instance read, None when there is none.")
     tables: list[CatalogTable]
+    problems: list[Violation] = Field(
+        default_factory=list,
+        description="What stopped a code location (its tables are unknown, so not listed).",
+    )
 
     @property
     def domains(self) -> dict[str, list[CatalogTable]]:
@@ -177,9 +182,13 @@ def page_name(key: str) -> str:
 
 
 def build_catalog(*, now: dt.datetime | None = None) -> CatalogModel:
-    """Gather the catalog of the mesh the environment points at (see ``resolve_settings``)."""
+    """Gather the catalog of the mesh the environment points at (see ``resolve_settings``).
+
+    A code location that does not load is kept as one of the model's ``problems``; the tables of
+    the others are all there.
+    """
     settings = resolve_settings()
-    mesh = load_mesh(settings.project_root).require_loaded()
+    mesh = load_mesh(settings.project_root)
     listings = list_tables(mesh, settings)
     registry = project_registry(settings.project_root)
     reads = {key: table.reads for key, table in mesh.tables.items()}
@@ -209,6 +218,7 @@ def build_catalog(*, now: dt.datetime | None = None) -> CatalogModel:
         lake_root=settings.lake_root,
         dagster_home=str(settings.dagster_home) if recorded.present else None,
         tables=tables,
+        problems=list(mesh.problems),
     )
 
 
@@ -317,7 +327,7 @@ def _consumers(reads: Mapping[TableKey, Iterable[DeclaredRead]]) -> dict[str, li
 def _check_specs(mesh: Mesh) -> dict[AssetKey, dict[AssetCheckKey, tuple[str, bool]]]:
     """Asset key -> its checks -> (description, blocking), from every code location."""
     specs: dict[AssetKey, dict[AssetCheckKey, tuple[str, bool]]] = defaultdict(dict)
-    for name in mesh.domains:
+    for name in mesh.loaded_domains:
         asset_graph = mesh.definitions(name).resolve_asset_graph()
         for check_key in asset_graph.asset_check_keys:
             spec = asset_graph.get_check_spec(check_key)

@@ -180,7 +180,7 @@ def render_index(model: CatalogModel) -> str:
 <div class="cards">{cards}</div>
 <h2>Domains</h2>
 <div class="cards">{domain_cards}</div>
-<h2>Tables</h2>
+{_problems(model)}<h2>Tables</h2>
 <div class="search"><input id="search" type="search" autocomplete="off" aria-label="Filter tables"
 placeholder="Filter by name, domain, owner, status…">
 <span class="muted"><span id="shown">{len(tables)}</span> of {len(tables)} tables</span></div>
@@ -262,6 +262,18 @@ def _source_line(model: CatalogModel) -> str:
         return f"{lake}; no Dagster instance found, so no materialisation times or check results."
     return f"{lake}; materialisations and checks from the Dagster instance \
 <code>{_e(model.dagster_home)}</code>."
+
+
+def _problems(model: CatalogModel) -> str:
+    """The code locations that did not load, one line each (their tables are not listed)."""
+    if not model.problems:
+        return ""
+    items = "".join(
+        f'<li><b>{_e(p.domain)}</b>: {_e(p.message)} <span class="muted">(fix: {_e(p.fix)})'
+        "</span></li>"
+        for p in model.problems
+    )
+    return f"<h2>Not loaded ({len(model.problems)})</h2>\n<ul>{items}</ul>\n"
 
 
 def _card(value: object, label: str) -> str:

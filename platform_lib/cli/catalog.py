@@ -7,6 +7,7 @@ import typer
 
 from platform_lib.catalog import build_catalog, write_catalog
 from platform_lib.cli.output import console as make_console
+from platform_lib.cli.output import report_broken
 from platform_lib.errors import MeshError
 
 
@@ -25,7 +26,9 @@ def catalog(
     Each table gets a page with its contract (owners, access, columns, classifications,
     freshness SLA), its consumers and producers, the lake's row count and Delta version and,
     when a Dagster instance exists at DAGSTER_HOME, its latest materialisation and checks.
-    The pages need no server: open index.html in a browser.
+    The pages need no server: open index.html in a browser. A code location that does not load
+    is listed on the index page and reported on one line; the catalog of the others is written
+    and the command exits 1.
 
     Example: mesh catalog --out build/catalog
     """
@@ -40,3 +43,6 @@ def catalog(
     console = make_console()
     console.print(str(pages[0].resolve()), soft_wrap=True)
     console.print(f"{len(pages)} pages ({len(pages) - 1} tables)", soft_wrap=True)
+    report_broken(model.problems)
+    if model.problems:
+        raise typer.Exit(code=1)

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from platform_lib.cli.environment import dagster_instance, ensure_writable_lake
 from platform_lib.cli.output import console as make_console
+from platform_lib.cli.output import report_broken
 from platform_lib.errors import MeshError
 from platform_lib.lake.partitions import days_in
 from platform_lib.mesh.graph import load_mesh
@@ -67,6 +68,10 @@ def materialize(
     fails or a blocking check stops it, the tables that read it are skipped and reported.
     Exits 1 when any table was not materialised.
 
+    A code location that does not load (or whose contract is broken) stops only what names it:
+    --all runs every other domain, reports it on one line and exits 1; --domain and --select
+    stop on it only when they name it.
+
     A daily-partitioned table is written one day per run: name the days with --partition or
     --partition-range. Without either, --all and --domain leave those tables out (and say so).
 
@@ -80,10 +85,12 @@ def materialize(
         )
     settings = resolve_settings()
     ensure_writable_lake(settings)
-    mesh = load_mesh(settings.project_root).require_loaded()
-    selected = mesh.select(
-        domains=domain or (), patterns=(select or "").split(",") if select else ()
-    )
+    patterns = (select or "").split(",") if select else []
+    mesh = load_mesh(settings.project_root)
+    if domain or patterns or not mesh.tables:
+        mesh.require_loaded(domains=domain or (), patterns=patterns)
+    broken = mesh.problems if all_tables else ()
+    selected = mesh.select(domains=domain or (), patterns=patterns)
     if partition and partition_range:
         raise MeshError(
             "--partition and --partition-range both given",
@@ -114,7 +121,8 @@ def materialize(
         mesh, selected, instance, on_result=lambda r: _progress(console, r), partitions=days
     )
     console.print(summary_table(report))
-    if not report.succeeded:
+    report_broken(broken)
+    if not report.succeeded or broken:
         raise typer.Exit(code=1)
 
 

@@ -55,7 +55,7 @@ def show(
     """
     settings = resolve_settings()
     report = quarantine_report(
-        load_mesh(settings.project_root).require_loaded(),
+        load_mesh(settings.project_root).require_loaded(patterns=[table]),
         table,
         rule=rule,
         limit=limit,
@@ -86,7 +86,11 @@ def export(
     """
     settings = resolve_settings()
     written = export_quarantine(
-        load_mesh(settings.project_root).require_loaded(), table, out, rule=rule, settings=settings
+        load_mesh(settings.project_root).require_loaded(patterns=[table]),
+        table,
+        out,
+        rule=rule,
+        settings=settings,
     )
     make_console().print(
         f"{written.rows} row(s) of {written.table}'s quarantine written to {written.path}",

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from platform_lib.cli.environment import dagster_instance
 from platform_lib.cli.output import console as make_console
+from platform_lib.cli.output import report_broken
 from platform_lib.mesh.graph import load_mesh
 from platform_lib.operations.status import Health, Materialisation, TableStatus, mesh_status
 from platform_lib.settings import resolve_settings
@@ -41,22 +42,23 @@ def status(
     its contract's freshness SLA; amber when it was never materialised or a non-blocking
     table-level check failed; green otherwise. Row-level rules do not colour a table: their
     breakers are quarantined, shown as rows by rule. Exit code 0 when no table is red, 1 when
-    one is (usable in CI and scripts).
+    one is (usable in CI and scripts). A code location that does not load is reported on one
+    line (on stderr) and exits 1 too; its tables are not listed.
 
     Example: mesh status --domain payments --json
     """
     settings = resolve_settings()
-    statuses = mesh_status(
-        load_mesh(settings.project_root).require_loaded(),
-        dagster_instance(settings),
-        domain=domain,
-        settings=settings,
-    )
+    mesh = load_mesh(settings.project_root)
+    if domain:
+        mesh.require_loaded(domains=[domain])
+    statuses = mesh_status(mesh, dagster_instance(settings), domain=domain, settings=settings)
+    broken = () if domain else mesh.problems
     if as_json:
         typer.echo(json.dumps([s.model_dump(mode="json") for s in statuses], indent=2))
     else:
         make_console().print(_table(statuses))
-    if any(s.health is Health.RED for s in statuses):
+    report_broken(broken)
+    if broken or any(s.health is Health.RED for s in statuses):
         raise typer.Exit(UNHEALTHY_EXIT)
 
 

@@ -8,8 +8,9 @@ from rich.table import Table
 from rich.text import Text
 
 from platform_lib.cli.output import console as make_console
+from platform_lib.cli.output import report_broken
 from platform_lib.mesh.graph import load_mesh
-from platform_lib.mesh.listing import list_tables
+from platform_lib.mesh.listing import TableListing, list_tables
 from platform_lib.settings import resolve_settings
 
 
@@ -20,13 +21,24 @@ def tables(
 ) -> None:
     """List every table of the mesh with its location, Delta version and row count.
 
+    A code location that does not load is reported on one line (on stderr), its tables are not
+    listed, and the command exits 1.
+
     Example: mesh tables --json
     """
     settings = resolve_settings()
-    listings = list_tables(load_mesh(settings.project_root).require_loaded(), settings)
+    mesh = load_mesh(settings.project_root)
+    listings = list_tables(mesh, settings)
     if as_json:
         typer.echo(json.dumps([listing.model_dump() for listing in listings], indent=2))
-        return
+    else:
+        make_console().print(_table(listings))
+    report_broken(mesh.problems)
+    if mesh.problems:
+        raise typer.Exit(code=1)
+
+
+def _table(listings: list[TableListing]) -> Table:
     table = Table(title="mesh tables", title_justify="left")
     for column in ("table", "owners", "version", "rows", "location"):
         table.add_column(
@@ -42,4 +54,4 @@ def tables(
             "-" if listing.rows is None else f"{listing.rows:,}",
             Text(listing.uri),
         )
-    make_console().print(table)
+    return table

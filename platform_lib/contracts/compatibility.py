@@ -57,8 +57,9 @@ TABLE_REMOVED          yes      the table's contract is gone (:func:`removed_tab
 Rules are compared by id. A column's type, ``required`` and ``unique`` are compared as the
 column's type, nullability and uniqueness (a ``nullValues`` or ``duplicateValues`` rule allowing
 no rows counts too), not as rules. The rules of a column that was added or removed (the generated
-``<column>_type``, ``_required``, ``_unique``, ``_range`` and ``_pattern`` and its own) come with
-the column and are not reported on their own. Range bounds given as text (dates) compare as text.
+``<column>_type``, ``_required``, ``_unique``, ``_range``, ``_length`` and ``_pattern`` and its
+own) come with the column and are not reported on their own. Range bounds given as text (dates)
+compare as text.
 """
 
 import datetime as dt
@@ -74,6 +75,7 @@ from platform_lib.contracts.rules import (
     THRESHOLD_RULE,
     AcceptedValues,
     Comparison,
+    Length,
     MetricThreshold,
     NotNull,
     Operator,
@@ -623,6 +625,9 @@ def _aspects(old: Rule, new: Rule) -> list[_Aspect]:
     elif isinstance(old, Range) and isinstance(new, Range):
         found.append(_bound_aspect(_lower(old), _lower(new), lower=True))
         found.append(_bound_aspect(_upper(old), _upper(new), lower=False))
+    elif isinstance(old, Length) and isinstance(new, Length):
+        found.append(_bound_aspect(_length(old.at_least), _length(new.at_least), lower=True))
+        found.append(_bound_aspect(_length(old.at_most), _length(new.at_most), lower=False))
     elif isinstance(old, MetricThreshold) and isinstance(new, MetricThreshold):
         found.extend(
             (
@@ -704,6 +709,11 @@ def _tightest(bounds: Sequence[_Bound], *, lower: bool) -> _Bound | None:
         if best is None or _stricter(bound, best, lower=lower):
             best = bound
     return best
+
+
+def _length(characters: int | None) -> _Bound | None:
+    """A length bound (inclusive), as a range bound."""
+    return None if characters is None else (float(characters), False)
 
 
 def _lower(rule: Range) -> _Bound | None:

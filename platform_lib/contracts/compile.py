@@ -10,6 +10,8 @@ apply, each reported as an :class:`Issue` with its rule id and the field it conc
 - ``layer`` / ``access`` / ``quarantine-threshold``: the platform's ``customProperties``;
 - ``owner``: a ``team`` with a name (the table's owners);
 - ``column-type``: a supported ``physicalType`` consistent with the ``logicalType``;
+- ``logical-type-option``: every ``logicalTypeOptions`` key is enforced (bounds, lengths,
+  patterns; ``timezone`` as the physical type states it) and well formed, or refused;
 - ``rule-id``: every quality rule has an id usable as a Dagster check name;
 - ``duplicate-id``: rule ids (including generated ones) are unique;
 - ``rule-column`` / ``metric-arguments`` / ``rule-type``: a rule the engine can run;
@@ -43,6 +45,7 @@ from platform_lib.contracts.rules import (
     CHECK_NAME_PATTERN,
     AcceptedValues,
     Comparison,
+    Length,
     MetricThreshold,
     NotNull,
     Operator,
@@ -56,7 +59,7 @@ from platform_lib.contracts.rules import (
     Unique,
 )
 from platform_lib.contracts.sql_rule_check import sql_rule_problem
-from platform_lib.contracts.types import SUPPORTED_TYPES, parse_column_type
+from platform_lib.contracts.types import SUPPORTED_TYPES, ColumnType, parse_column_type
 from platform_lib.conventions import NAME_PATTERN, Layer, TableKey
 from platform_lib.errors import MeshError
 
@@ -83,6 +86,39 @@ EXTERNAL_DOMAIN = "external"
 WEBHOOK_TOOL = "webhook"
 """The ``tool`` of a ``support`` entry whose ``url`` receives the table's alerts as JSON."""
 _LOGICAL_ALIASES = {"integer": {"integer", "number"}, "number": {"number"}}
+OPTION_RULE = "logical-type-option"
+"""The finding for a ``logicalTypeOptions`` key the platform does not enforce, or a wrong one."""
+_BOUNDS = {
+    "exclusiveMinimum": "greater_than",
+    "minimum": "at_least",
+    "exclusiveMaximum": "less_than",
+    "maximum": "at_most",
+}
+_LENGTHS = {"minLength": "at_least", "maxLength": "at_most"}
+_DATE_BOUND = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NAIVE_BOUND = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?")
+_ZONED_BOUND = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)"
+)
+_BOUND_FORMS: dict[str, re.Pattern[str] | None] = {
+    "integer": None,
+    "number": None,
+    "date": _DATE_BOUND,
+    "timestamp": _NAIVE_BOUND,
+}
+"""The form of a range bound, by logical type (None: a number)."""
+_BOUND_EXAMPLES = {
+    _DATE_BOUND.pattern: 'an ISO date, e.g. "2024-01-31"',
+    _NAIVE_BOUND.pattern: 'an ISO timestamp without offset, e.g. "2024-01-31 12:00:00"',
+    _ZONED_BOUND.pattern: 'an ISO timestamp with its offset, e.g. "2024-01-31 12:00:00+01:00"',
+}
+_UNENFORCED_FIX = {
+    "format": "remove it: text is read in one form per type (see the README's cast rules); "
+    "state a string's form as a pattern",
+    "multipleOf": "remove it, or check it with an sql quality rule",
+    "defaultTimezone": "remove it: a naive timestamp is never given a zone; use physicalType "
+    "timestamp_tz and give timestamps with their offset",
+}
 
 
 class _Compiler:
@@ -432,7 +468,7 @@ class _Compiler:
                 )
             )
         self._type_options(
-            name, prop.get("logicalTypeOptions") or {}, (*path, "logicalTypeOptions")
+            name, column_type, prop.get("logicalTypeOptions") or {}, (*path, "logicalTypeOptions")
         )
         self._table_rules(prop.get("quality") or [], (*path, "quality"), name)
         return ColumnContract(
@@ -448,43 +484,135 @@ class _Compiler:
             field=path,
         )
 
-    def _type_options(self, column: str, options: dict[str, Any], path: FieldPath) -> None:
-        bounds = {
-            "greater_than": options.get("exclusiveMinimum"),
-            "at_least": options.get("minimum"),
-            "less_than": options.get("exclusiveMaximum"),
-            "at_most": options.get("maximum"),
-        }
-        if any(v is not None for v in bounds.values()):
+    def _type_options(
+        self, column: str, column_type: ColumnType, options: Any, path: FieldPath
+    ) -> None:
+        """The column's ``logicalTypeOptions`` as rules; any option the platform does not
+        enforce is a ``logical-type-option`` finding, never silently ignored."""
+        if not isinstance(options, dict):
+            self.issue(
+                path,
+                OPTION_RULE,
+                f"column {column!r}: logicalTypeOptions is not a mapping",
+                "write the options as a mapping, e.g. {minimum: 0}",
+            )
+            return
+        bounds: dict[str, Any] = {}
+        lengths: dict[str, int] = {}
+        for key, value in options.items():
+            where: FieldPath = (*path, key)
+            if key in _BOUNDS and column_type.logical in _BOUND_FORMS:
+                if self._valid_bound(column, column_type, value, where):
+                    bounds[_BOUNDS[key]] = value
+            elif key in _LENGTHS and column_type.name == "string":
+                if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                    lengths[_LENGTHS[key]] = value
+                else:
+                    self.issue(
+                        where,
+                        OPTION_RULE,
+                        f"column {column!r}: {key} {value!r} is not a count of characters",
+                        f"write {key} as a whole number, 0 or more",
+                    )
+            elif key == "pattern":
+                self._pattern_option(column, value, where)
+            elif key == "timezone" and column_type.logical == "timestamp":
+                self._timezone_option(column, column_type, value, where)
+            else:
+                self.issue(
+                    where,
+                    OPTION_RULE,
+                    f"column {column!r}: logicalTypeOptions.{key} is not enforced by the "
+                    f"platform (for a {column_type.name} column)",
+                    _UNENFORCED_FIX.get(key, "remove it"),
+                )
+        if bounds:
             self.rules.append(
                 Range(
                     id=f"{column}_range",
                     column=column,
                     field=path,
                     description=f"{column} within {options}",
-                    greater_than=bounds["greater_than"],
-                    at_least=bounds["at_least"],
-                    less_than=bounds["less_than"],
-                    at_most=bounds["at_most"],
+                    **bounds,
                 )
             )
-        if options.get("pattern") and not _valid_regex(str(options["pattern"])):
+        if lengths:
+            self.rules.append(
+                Length(
+                    id=f"{column}_length",
+                    column=column,
+                    field=path,
+                    description=f"{column} has {_length_text(lengths)} characters",
+                    at_least=lengths.get("at_least"),
+                    at_most=lengths.get("at_most"),
+                )
+            )
+
+    def _valid_bound(
+        self, column: str, column_type: ColumnType, value: Any, where: FieldPath
+    ) -> bool:
+        """Whether ``value`` is a bound of the column's kind (else a finding)."""
+        form = _BOUND_FORMS[column_type.logical]
+        if column_type.name == "timestamp_tz":
+            form = _ZONED_BOUND
+        if form is None:
+            valid = isinstance(value, int | float) and not isinstance(value, bool)
+            expected = "a number"
+        else:
+            valid = isinstance(value, str) and form.fullmatch(value) is not None
+            valid = valid and _iso_value(str(value), column_type.logical)
+            expected = _BOUND_EXAMPLES[form.pattern]
+        if not valid:
             self.issue(
-                (*path, "pattern"),
+                where,
+                OPTION_RULE,
+                f"column {column!r}: bound {value!r} is not {expected} (a {column_type.name} "
+                "bound)",
+                f"write the bound as {expected}",
+            )
+        return valid
+
+    def _pattern_option(self, column: str, pattern: Any, where: FieldPath) -> None:
+        if not isinstance(pattern, str) or not pattern:
+            self.issue(
+                where,
+                OPTION_RULE,
+                f"column {column!r}: pattern {pattern!r} is no regular expression (an empty "
+                "one matches only empty text)",
+                "write the regular expression the values match, or remove it",
+            )
+            return
+        if not _valid_regex(pattern):
+            self.issue(
+                where,
                 "metric-arguments",
-                f"column {column!r}: pattern {options['pattern']!r} is not a valid regular "
-                "expression",
+                f"column {column!r}: pattern {pattern!r} is not a valid regular expression",
                 "fix the regular expression",
             )
-        elif options.get("pattern"):
-            self.rules.append(
-                Pattern(
-                    id=f"{column}_pattern",
-                    column=column,
-                    pattern=str(options["pattern"]),
-                    field=(*path, "pattern"),
-                    description=f"{column} matches its pattern",
-                )
+            return
+        self.rules.append(
+            Pattern(
+                id=f"{column}_pattern",
+                column=column,
+                pattern=pattern,
+                field=where,
+                description=f"{column} matches its pattern",
+            )
+        )
+
+    def _timezone_option(
+        self, column: str, column_type: ColumnType, value: Any, where: FieldPath
+    ) -> None:
+        """``timezone`` states what the physical type holds: true for ``timestamp_tz``."""
+        zoned = column_type.name == "timestamp_tz"
+        if value is not zoned:
+            self.issue(
+                where,
+                OPTION_RULE,
+                f"column {column!r}: timezone {value!r} contradicts physicalType "
+                f"{column_type.name!r}, which holds {'zoned' if zoned else 'naive'} timestamps",
+                f"write timezone: {str(zoned).lower()}, or use physicalType "
+                f"{'timestamp' if zoned else 'timestamp_tz'}",
             )
 
     # -- quality rules --------------------------------------------------------------------------
@@ -675,7 +803,7 @@ class _Compiler:
                     "duplicate-id",
                     f"rule id {rule.id!r} is used twice (also at {seen[rule.id]})",
                     "give each rule its own id (ids <column>_type, _required, _unique, "
-                    "_range and _pattern are generated)",
+                    "_range, _length and _pattern are generated)",
                 )
             seen.setdefault(rule.id, rule.field)
 
@@ -732,6 +860,25 @@ def _external_key(document: dict[str, Any], table: dict[str, Any]) -> TableKey:
         layer=Layer.PRODUCT,
         table=name(table.get("name"), "table"),
     )
+
+
+def _iso_value(text: str, logical: str) -> bool:
+    """Whether ``text`` (of the bound's form) names a real day or instant."""
+    try:
+        if logical == "date":
+            dt.date.fromisoformat(text)
+        elif logical == "timestamp":
+            dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _length_text(lengths: dict[str, int]) -> str:
+    low, high = lengths.get("at_least"), lengths.get("at_most")
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    return f"at least {low}" if low is not None else f"at most {high}"
 
 
 def _comparison(q: dict[str, Any]) -> Comparison | None:

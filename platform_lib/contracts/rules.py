@@ -137,6 +137,16 @@ class Pattern(_Rule):
     pattern: str
 
 
+class Length(_Rule):
+    """The value's length in characters (Unicode code points) lies within the bounds
+    (``minLength``, ``maxLength``; nulls pass)."""
+
+    kind: Literal["length"] = "length"
+    column: str
+    at_least: int | None = Field(default=None, ge=0)
+    at_most: int | None = Field(default=None, ge=0)
+
+
 RangeBound = float | str | dt.datetime | dt.date
 """A range's bound: a number, a date or datetime, or text DuckDB casts."""
 BoundOperator = Literal[">", ">=", "<", "<="]
@@ -201,7 +211,7 @@ class SqlCheck(_Rule):
     comparison: Comparison
 
 
-RowRule = TypeConforms | NotNull | Unique | AcceptedValues | Pattern | Range
+RowRule = TypeConforms | NotNull | Unique | AcceptedValues | Pattern | Length | Range
 TableRule = MetricThreshold | RowCount | SqlCheck
 Rule = Annotated[RowRule | TableRule, Field(discriminator="kind")]
 
@@ -211,7 +221,9 @@ def split_rules(rules: Iterable[Rule]) -> tuple[tuple[RowRule, ...], tuple[Table
     row: list[RowRule] = []
     table: list[TableRule] = []
     for rule in rules:
-        if isinstance(rule, TypeConforms | NotNull | Unique | AcceptedValues | Pattern | Range):
+        if isinstance(
+            rule, TypeConforms | NotNull | Unique | AcceptedValues | Pattern | Length | Range
+        ):
             row.append(rule)
         else:
             table.append(rule)

@@ -1,17 +1,22 @@
-"""Is a document valid ODCS? Checked against the standard's own JSON schema, then its model.
+"""Is a document valid ODCS? Checked against the JSON schema of its ``apiVersion``, then a model.
 
-The JSON schema and the pydantic model both ship in the ``open-data-contract-standard`` package,
-so the platform checks exactly what the standard's tooling checks. A compiled validator
-(``jsonschema-rs``) answers "valid or not" in tens of microseconds; only for a document it
-rejects does the reference implementation (``jsonschema``) collect every error (not just the
-first), which ``schema_errors`` explains as ``odcs-schema`` issues. A document the schema accepts
-is then read by the package's model; what the model rejects becomes ``odcs-model``.
+Each contract is checked by the standard's own JSON schema of the version it declares
+(``odcs_versions``: v3.0.0 to v3.2.0, read offline); a document that declares no version is
+checked by the newest, and one that declares a version without a schema gets that one finding,
+naming the versions there are. A compiled validator (``jsonschema-rs``, one per version) answers
+"valid or not" in tens of microseconds; only for a document it rejects does the reference
+implementation (``jsonschema``) collect every error (not just the first), which
+``schema_errors`` explains as ``odcs-schema`` issues. When a later version's schema accepts the
+document, each issue's fix says so: the contract most likely means that version.
+
+A document its schema accepts is then read by the pydantic model of the installed
+``open-data-contract-standard`` package (ODCS v3.2.0), whatever version it declares: every v3
+version since v3.0.0 only added to the standard, and the model checks what the schema cannot
+express (dates, for one); what it rejects becomes ``odcs-model``.
 """
 
 import functools
-import json
 from collections.abc import Iterable
-from importlib import resources
 from typing import Any
 
 import jsonschema_rs
@@ -21,6 +26,13 @@ from open_data_contract_standard.model import OpenDataContractStandard
 from pydantic import ValidationError as ModelValidationError
 
 from platform_lib.contracts.findings import FieldPath, FindingLevel, Issue
+from platform_lib.contracts.odcs_versions import (
+    LATEST_API_VERSION,
+    SUPPORTED_API_VERSIONS,
+    later_versions,
+    odcs_json_schema,
+    supported_versions_text,
+)
 from platform_lib.contracts.schema_errors import (
     ODCS_SCHEMA,
     describe_value,
@@ -34,21 +46,13 @@ __all__ = ["ODCS_MODEL", "ODCS_SCHEMA", "model_issues", "schema_issues", "valida
 
 
 @functools.cache
-def odcs_json_schema() -> dict[str, Any]:
-    """The ODCS JSON schema shipped in the ``open-data-contract-standard`` package."""
-    text = resources.files("open_data_contract_standard").joinpath("schema.json").read_text()
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+def _fast_validator(api_version: str) -> jsonschema_rs.Validator:
+    return jsonschema_rs.validator_for(odcs_json_schema(api_version))
 
 
 @functools.cache
-def _fast_validator() -> jsonschema_rs.Validator:
-    return jsonschema_rs.validator_for(odcs_json_schema())
-
-
-@functools.cache
-def _validator() -> Validator:
-    schema = odcs_json_schema()
+def _validator(api_version: str) -> Validator:
+    schema = odcs_json_schema(api_version)
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)
     return validator_class(schema)
@@ -72,11 +76,41 @@ def validate_standard(document: dict[str, Any]) -> list[Issue]:
 
 
 def schema_issues(document: dict[str, Any]) -> list[Issue]:
-    """Every error the ODCS JSON schema finds in ``document``, one issue each."""
-    if _fast_validator().is_valid(document):
+    """Every error the JSON schema of the document's ``apiVersion`` finds in it, one issue each.
+
+    A document without ``apiVersion`` is checked by the newest schema (which reports the missing
+    field); one whose ``apiVersion`` has no schema gets only that finding, since every other
+    check depends on the version.
+    """
+    api_version = document.get("apiVersion", LATEST_API_VERSION)
+    if api_version not in SUPPORTED_API_VERSIONS:
+        return [_unsupported_version(api_version)]
+    if _fast_validator(api_version).is_valid(document):
         return []
-    errors = list(_validator().iter_errors(document))
-    return explain_schema_errors(errors, odcs_json_schema())
+    errors = list(_validator(api_version).iter_errors(document))
+    issues = explain_schema_errors(errors, odcs_json_schema(api_version))
+    accepting = [v for v in later_versions(api_version) if _fast_validator(v).is_valid(document)]
+    if not accepting:
+        return issues
+    hint = f"or, if the contract is written for ODCS {accepting[0]}, whose schema accepts it, "
+    hint += f"declare apiVersion: {accepting[0]}"
+    return [issue.model_copy(update={"fix": f"{issue.fix}; {hint}"}) for issue in issues]
+
+
+def _unsupported_version(api_version: Any) -> Issue:
+    return Issue(
+        path=("apiVersion",),
+        rule_id=ODCS_SCHEMA,
+        level=FindingLevel.STANDARD,
+        message=(
+            f"apiVersion is {describe_value(api_version)}, a version the platform has no ODCS "
+            f"schema of; it checks contracts of ODCS {supported_versions_text()}"
+        ),
+        fix=(
+            "declare the version the contract is written for: "
+            f"{supported_versions_text('or')}; a contract of ODCS v2 is migrated to v3 first"
+        ),
+    )
 
 
 def model_issues(document: dict[str, Any]) -> list[Issue]:

@@ -1,7 +1,11 @@
 """``mesh check``: the mesh against its conventions, its consumers and, optionally, a base revision.
 
 Everything is evaluated that can be: a location that fails to import or a contract that does not
-parse is reported, and the rest is still checked.
+parse is reported once, and the rest is still checked. What follows from such a problem is not
+reported again: the tables of a location that did not load are unknown, not missing (no
+``contract-coverage`` for their contracts, no ``consumer-producer`` for their readers), a broken
+contract is not a removed table (``breaking-change``), and a location stopped by a broken contract
+is that contract's finding.
 """
 
 import datetime as dt
@@ -14,7 +18,7 @@ from platform_lib.cache import project_cache
 from platform_lib.contracts.compatibility import compare_contracts, removed_table
 from platform_lib.contracts.loader import ContractLoad, load_contracts
 from platform_lib.contracts.model import Access, TableContract
-from platform_lib.contracts.registry import CONTRACTS_FOLDER, registry_of
+from platform_lib.contracts.registry import CONTRACTS_FOLDER, contract_key_of, registry_of
 from platform_lib.contracts.types import parse_column_type
 from platform_lib.conventions import Layer, TableKey
 from platform_lib.errors import MeshError
@@ -87,19 +91,21 @@ def check_mesh(
             contracts[load.contract.key] = load.contract
     mesh = load_mesh_facts(
         project_root,
-        _contract_state(loads, contracts),
+        _contract_state(loads),
         cache=project_cache(project_root, "locations") if use_cache else None,
     )
-    violations += mesh.problems
-    violations += _table_rules(mesh, contracts)
-    violations += _purpose_rules(contracts)
+    unknown = _unknown(mesh, loads)
+    reported = {str(load.source) for load in loads if load.findings}
+    violations += [problem for problem in mesh.problems if problem.cause not in reported]
+    violations += _table_rules(mesh, contracts, unknown)
+    violations += _purpose_rules(contracts, unknown)
     edges = 0
     for table in mesh.tables.values():
-        violations += _consumer_rules(table, mesh, contracts, day)
+        violations += _consumer_rules(table, mesh, contracts, day, unknown)
         edges += len(table.reads)
     violations += _domain_cycles(mesh)
     if base is not None:
-        violations += _against_base(project_root, base, mesh, contracts)
+        violations += _against_base(project_root, base, mesh, contracts, unknown)
     exemptions = load_exemptions(project_root / EXEMPTIONS_FILE)
     return CheckReport(
         violations=tuple(apply_exemptions(violations, exemptions)),
@@ -111,20 +117,46 @@ def check_mesh(
     )
 
 
-def _contract_state(
-    loads: list[ContractLoad], contracts: dict[TableKey, TableContract]
-) -> ContractState:
+class _Unknown(BaseModel):
+    """What the check cannot judge: the domains whose location did not load, and the tables
+    whose contract file is broken."""
+
+    model_config = ConfigDict(frozen=True)
+
+    domains: frozenset[str]
+    contracts: frozenset[TableKey]
+
+    def table(self, key: TableKey) -> bool:
+        """Whether ``key``'s location did not load or its contract is broken."""
+        return key.domain in self.domains or key in self.contracts
+
+
+def _unknown(mesh: Mesh, loads: list[ContractLoad]) -> _Unknown:
+    return _Unknown(
+        domains=frozenset(loc.name for loc in mesh.locations if loc.problem is not None),
+        contracts=frozenset(
+            key for key in (_key_of(load) for load in loads if load.findings) if key is not None
+        ),
+    )
+
+
+def _key_of(load: ContractLoad) -> TableKey | None:
+    return load.contract.key if load.contract is not None else contract_key_of(load.source)
+
+
+def _contract_state(loads: list[ContractLoad]) -> ContractState:
     try:
         registry_of(loads)
     except MeshError as error:
         registry_error = f"{error.message} / {error.fix}"
     else:
         registry_error = ""
-    by_source = {load.source: load.content_digest for load in loads}
-    return ContractState(
-        registry_error=registry_error,
-        digests={key: by_source.get(contract.source, "") for key, contract in contracts.items()},
-    )
+    digests: dict[TableKey, str] = {}
+    for load in loads:
+        key = _key_of(load)
+        if key is not None:
+            digests.setdefault(key, load.content_digest)
+    return ContractState(registry_error=registry_error, digests=digests)
 
 
 def _domain_of(source: Path, project_root: Path) -> str:
@@ -156,7 +188,9 @@ def _warning(rule: str, domain: str, subject: object, message: str, fix: str) ->
     )
 
 
-def _table_rules(mesh: Mesh, contracts: dict[TableKey, TableContract]) -> list[Violation]:
+def _table_rules(
+    mesh: Mesh, contracts: dict[TableKey, TableContract], unknown: _Unknown
+) -> list[Violation]:
     found: list[Violation] = []
     for key, table in mesh.tables.items():
         if not table.owners:
@@ -219,7 +253,7 @@ def _table_rules(mesh: Mesh, contracts: dict[TableKey, TableContract]) -> list[V
                     )
                 )
     for key in contracts:
-        if key not in mesh.tables and not key.is_quarantine:
+        if key not in mesh.tables and not key.is_quarantine and not unknown.table(key):
             found.append(
                 _error(
                     "contract-coverage",
@@ -232,7 +266,7 @@ def _table_rules(mesh: Mesh, contracts: dict[TableKey, TableContract]) -> list[V
     return found
 
 
-def _purpose_rules(contracts: dict[TableKey, TableContract]) -> list[Violation]:
+def _purpose_rules(contracts: dict[TableKey, TableContract], unknown: _Unknown) -> list[Violation]:
     """Each ``readPurposes`` entry names a table with a contract, columns of it, and a purpose
     its producer's ``allowedPurposes`` lists (see ``platform_lib.contracts.access``)."""
     found: list[Violation] = []
@@ -242,6 +276,8 @@ def _purpose_rules(contracts: dict[TableKey, TableContract]) -> list[Violation]:
             subject = f"{contract.key} -> {declared.table}"
             where = f"{contract.source.name} (readPurposes)"
             producer = contracts.get(declared.table)
+            if producer is None and declared.table in unknown.contracts:
+                continue  # its contract's own finding is reported
             if producer is None:
                 found.append(
                     _error(
@@ -291,12 +327,15 @@ def _consumer_rules(
     mesh: Mesh,
     contracts: dict[TableKey, TableContract],
     today: dt.date,
+    unknown: _Unknown,
 ) -> list[Violation]:
     found: list[Violation] = []
     domain = consumer.key.domain
     for read in consumer.reads:
         producer_key = read.table
         subject = f"{consumer.key} -> {producer_key}"
+        if producer_key not in mesh.tables and unknown.table(producer_key):
+            continue  # its location's or its contract's problem is reported
         if producer_key not in mesh.tables:
             published = sorted(
                 str(k)
@@ -476,6 +515,7 @@ def _against_base(
     base: str,
     mesh: Mesh,
     contracts: dict[TableKey, TableContract],
+    unknown: _Unknown,
 ) -> list[Violation]:
     baseline = load_baseline(project_root, base)
     if baseline.error is not None:
@@ -504,6 +544,8 @@ def _against_base(
             readers[read.table].append((table, read.columns))
     for key, old in baseline.contracts.items():
         new = contracts.get(key)
+        if new is None and key in unknown.contracts:
+            continue  # a broken contract, reported as such, is not a removed table
         diff = compare_contracts(old, new) if new is not None else removed_table(old)
         if not diff.needs_major_bump:
             continue

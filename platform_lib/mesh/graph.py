@@ -8,8 +8,11 @@ not change, so ``mesh check`` imports neither Dagster nor the domains on a cache
 
 Neither stops at the first problem: a location that fails to import, a key that breaks the
 ``[domain, layer, table]`` layout or a key defined twice becomes a violation (``location-import``,
-``key-layout``, ``key-ownership``) and the rest is still loaded. A command that needs every
-location calls :meth:`Mesh.require_loaded`, which raises the first one.
+``key-layout``, ``key-ownership``) and the rest is still loaded. What a problem blocks is decided
+in one place, :meth:`Mesh.require_loaded`: a command acting on some domains or tables stops only on
+a problem of a location it names; a command over the whole mesh (``mesh materialize --all``,
+``mesh status``, ``mesh tables``, ``mesh catalog``) works on the loaded locations and reports each
+problem (:attr:`Mesh.problems`) on one line.
 """
 
 from collections.abc import Iterable
@@ -24,7 +27,7 @@ from platform_lib.errors import MeshError
 from platform_lib.mesh.location_cache import ContractState, cached_location_facts
 from platform_lib.mesh.location_facts import LocationFacts, MeshTable
 from platform_lib.mesh.violations import Level, Violation
-from platform_lib.mesh.workspace import WORKSPACE_FILE, read_workspace_modules
+from platform_lib.mesh.workspace import WORKSPACE_FILE, declared_at, read_workspace_modules
 
 if TYPE_CHECKING:
     from dagster import Definitions
@@ -61,14 +64,32 @@ class Mesh:
         """The code location names, in workspace order."""
         return [location.name for location in self.locations]
 
-    def require_loaded(self) -> "Mesh":
-        """This mesh, when every location and table loaded; else its first problem as a MeshError.
+    @property
+    def loaded_domains(self) -> list[str]:
+        """The names of the code locations that imported, in workspace order."""
+        return [location.name for location in self.locations if location.defs is not None]
 
-        The commands that act on the whole mesh call it, so they stop at a broken location.
+    def require_loaded(
+        self, *, domains: Iterable[str] = (), patterns: Iterable[str] = ()
+    ) -> "Mesh":
+        """This mesh, when no problem touches what is asked for; else that problem as a MeshError.
+
+        With ``domains`` or ``patterns`` (``domain/layer/table`` globs, as :meth:`select` takes),
+        only a problem of a location they name stops the command: a broken location elsewhere
+        does not matter. With neither, every location and table must have loaded.
+
+        Example:
+            >>> load_mesh(root).require_loaded(patterns=["fraud/*"]).select(patterns=["fraud/*"])
         """
-        if self.problems:
-            first = self.problems[0]
-            raise MeshError(first.message, fix=first.fix)
+        named = [d.strip() for d in domains]
+        globs = [p.strip().split("/")[0] for p in patterns if p.strip()]
+        for problem in self.problems:
+            if (
+                (not named and not globs)
+                or problem.domain in named
+                or any(fnmatchcase(problem.domain, glob) for glob in globs)
+            ):
+                raise MeshError(problem_line(problem), fix=problem.fix)
         return self
 
     def location(self, name: str) -> CodeLocation:
@@ -128,13 +149,24 @@ class Mesh:
         return chosen
 
 
+def problem_line(problem: Violation) -> str:
+    """A loading problem as one line naming its location: ``broken location NAME: ...`` for a
+    location that did not import, ``location NAME [rule]: ...`` for a table it left out."""
+    if problem.rule_id == "location-import":
+        return f"broken location {problem.domain}: {problem.message}"
+    return f"location {problem.domain} [{problem.rule_id}]: {problem.message}"
+
+
 def load_mesh(project_root: Path) -> Mesh:
     """Import every code location of the project's ``workspace.yaml``, Definitions included."""
     from platform_lib.mesh.locations import import_location  # Dagster: only here
 
     loaded = []
-    for name, module_name in read_workspace_modules(project_root / WORKSPACE_FILE):
-        imported = import_location(name, module_name)
+    workspace = project_root / WORKSPACE_FILE
+    for name, module_name in read_workspace_modules(workspace):
+        imported = import_location(
+            name, module_name, declared_at=declared_at(workspace, module_name)
+        )
         location = CodeLocation(
             name=name, module=module_name, defs=imported.defs, problem=imported.facts.problem
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 from platform_lib.cache import ResultCache, code_fingerprint, digest
 from platform_lib.conventions import TableKey
 from platform_lib.mesh.location_facts import LocationFacts
+from platform_lib.mesh.workspace import WORKSPACE_FILE, declared_at
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,12 @@ def cached_location_facts(
         cache: Where location facts are kept between runs (None: always import).
     """
     sources = _source_digest(project_root, module_name) if cache is not None else None
+    declared = declared_at(project_root / WORKSPACE_FILE, module_name)
     key = None
     if cache is not None and sources is not None:
-        key = digest(code_fingerprint(), name, module_name, sources, contracts.registry_error)
+        key = digest(
+            code_fingerprint(), name, module_name, declared, sources, contracts.registry_error
+        )
         cached = cache.get(key)
         if isinstance(cached, _CachedFacts) and all(
             contracts.digests.get(table) == known for table, known in cached.contracts.items()
@@ -61,7 +65,7 @@ def cached_location_facts(
     from platform_lib.mesh.locations import import_location  # Dagster: only here
 
     first_import = module_name not in sys.modules
-    facts = import_location(name, module_name).facts
+    facts = import_location(name, module_name, declared_at=declared).facts
     if cache is not None and key is not None and first_import:
         depends_on = {table: contracts.digests.get(table) for table in facts.consulted}
         cache.put(key, _CachedFacts(facts=facts, contracts=depends_on))

@@ -5,17 +5,21 @@ This is the only part of the mesh model that imports Dagster and the domains' co
 :mod:`platform_lib.mesh.location_cache` keeps between ``mesh check`` runs.
 """
 
+import contextlib
 import importlib
 import json
+import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 from dagster import AssetKey, Definitions
 
-from platform_lib.contracts.registry import consulted_keys
+from platform_lib.contracts.registry import BrokenContractError, consulted_keys
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.mesh.location_facts import DeclaredRead, LocationFacts, MeshTable
 from platform_lib.mesh.violations import Level, Violation
+from platform_lib.mesh.workspace import WORKSPACE_FILE
 from platform_lib.orchestration.keys import from_asset_key
 from platform_lib.orchestration.metadata import READS_METADATA
 
@@ -29,18 +33,22 @@ class ImportedLocation:
     facts: LocationFacts
 
 
-def import_location(name: str, module_name: str) -> ImportedLocation:
+def import_location(
+    name: str, module_name: str, *, declared_at: str = WORKSPACE_FILE
+) -> ImportedLocation:
     """Import ``module_name`` (location ``name``) and collect its materialisable tables.
 
     A module that fails to import or has no ``defs`` gives a ``location-import`` problem, never an
-    exception. ``facts.consulted`` lists every table whose contract the import asked for.
+    exception: one line naming the file and line at fault (``declared_at``, where the workspace
+    declares the module, when the module itself does not exist) and the fix.
+    ``facts.consulted`` lists every table whose contract the import asked for.
 
     Example:
         >>> imported = import_location("payments", "domains.payments.definitions")
         >>> [str(table.key) for table in imported.facts.tables]
     """
     with consulted_keys() as asked:
-        defs = _import(name, module_name)
+        defs = _import(name, module_name, declared_at)
     consulted = tuple(sorted(asked, key=str))
     if isinstance(defs, Violation):
         return ImportedLocation(defs=None, facts=LocationFacts(problem=defs, consulted=consulted))
@@ -73,18 +81,28 @@ def _facts(name: str, defs: Definitions, consulted: tuple[TableKey, ...]) -> Loc
     return LocationFacts(tables=tuple(tables), foreign_keys=tuple(foreign), consulted=consulted)
 
 
-def _import(name: str, module_name: str) -> Definitions | Violation:
+def _import(name: str, module_name: str, declared_at: str) -> Definitions | Violation:
     try:
         module = importlib.import_module(module_name)
-    except MeshError as error:
-        return _location_problem(name, f"{module_name}: {error.message}", error.fix)
-    except Exception as error:  # a domain's own bug: report it, check the rest
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    except BrokenContractError as error:
+        return _location_problem(
+            name, f"{module_name}: {error.message}", error.fix, cause=str(error.source)
+        )
+    except ModuleNotFoundError as error:
+        if error.name is None or not _is_part_of(module_name, error.name):
+            return _failed_import(name, module_name, error)
+        missing = "" if error.name == module_name else f" (no package {error.name})"
         return _location_problem(
             name,
-            f"{module_name} fails to import: {type(error).__name__}: {first}",
-            f"run `python -c 'import {module_name}'` and fix the error",
+            f"{declared_at}: module {module_name} does not exist{missing}",
+            f"correct module_name in {WORKSPACE_FILE}, or create "
+            f"{module_name.replace('.', '/')}.py",
         )
+    except MeshError as error:
+        where = _where_raised(error, module_name)
+        return _location_problem(name, f"{where}: {module_name}: {error.message}", error.fix)
+    except Exception as error:  # a domain's own bug: report it, check the rest
+        return _failed_import(name, module_name, error)
     defs = getattr(module, "defs", None)
     if not isinstance(defs, Definitions):
         return _location_problem(
@@ -95,7 +113,44 @@ def _import(name: str, module_name: str) -> Definitions | Violation:
     return defs
 
 
-def _location_problem(name: str, message: str, fix: str) -> Violation:
+def _is_part_of(module_name: str, missing: str) -> bool:
+    """Whether ``missing`` is ``module_name`` or one of its parent packages."""
+    return module_name == missing or module_name.startswith(f"{missing}.")
+
+
+def _failed_import(name: str, module_name: str, error: Exception) -> Violation:
+    where = _where_raised(error, module_name)
+    text = error.msg if isinstance(error, SyntaxError) and error.msg else str(error)
+    first = text.splitlines()[0] if text else type(error).__name__
+    return _location_problem(
+        name,
+        f"{where}: {module_name} fails to import: {type(error).__name__}: {first}",
+        f"fix the error at {where}; `python -c 'import {module_name}'` shows it whole",
+    )
+
+
+def _where_raised(error: BaseException, module_name: str) -> str:
+    """``file:line`` of the error in the location's own code: the line of a syntax error, else
+    the innermost frame in the location's package (else the innermost frame of all)."""
+    if isinstance(error, SyntaxError) and error.filename:
+        return _place(error.filename, error.lineno)
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith("<")
+    ]
+    package = "/".join(module_name.split(".")[:-1]) or module_name
+    own = [f for f in frames if package in Path(f.filename).as_posix()]
+    chosen = own or frames
+    return _place(chosen[-1].filename, chosen[-1].lineno) if chosen else module_name
+
+
+def _place(filename: str, line: int | None) -> str:
+    path = Path(filename)
+    with contextlib.suppress(OSError, ValueError):
+        path = path.resolve().relative_to(Path.cwd().resolve())
+    return f"{path}:{line}" if line else str(path)
+
+
+def _location_problem(name: str, message: str, fix: str, cause: str | None = None) -> Violation:
     return Violation(
         rule_id="location-import",
         level=Level.ERROR,
@@ -103,6 +158,7 @@ def _location_problem(name: str, message: str, fix: str) -> Violation:
         subject=name,
         message=message,
         fix=fix,
+        cause=cause,
     )
 
 

@@ -30,6 +30,9 @@ class Violation(BaseModel):
     fix: str
     exemption: str | None = None
     """The reason it is exempted, when ``governance/exemptions.yaml`` exempts it."""
+    cause: str | None = None
+    """The file whose own finding this violation follows from (a broken contract), if any: a
+    report that shows that finding need not repeat this one."""
 
     @property
     def counts(self) -> bool:

@@ -1,5 +1,6 @@
 """Read ``workspace.yaml``: the code locations of the mesh, each a name and a Python module."""
 
+import re
 from pathlib import Path
 
 import yaml
@@ -32,3 +33,17 @@ def read_workspace_modules(workspace: Path) -> list[tuple[str, str]]:
         name = module.get("location_name") or module["module_name"].split(".")[1]
         pairs.append((name, module["module_name"]))
     return pairs
+
+
+def declared_at(workspace: Path, module_name: str) -> str:
+    """Where ``workspace`` declares ``module_name``: ``workspace.yaml:LINE`` (the file alone when
+    no line names it)."""
+    try:
+        lines = workspace.read_text().splitlines()
+    except OSError:
+        return workspace.name
+    named = re.compile(rf"(?<![\w.]){re.escape(module_name)}(?![\w.])")
+    for number, line in enumerate(lines, start=1):
+        if named.search(line.split("#")[0]):
+            return f"{workspace.name}:{number}"
+    return workspace.name

@@ -1,8 +1,12 @@
 """A table's quarantine: rows by rule, sample rows with their original raw lines, and export.
 
-Each quarantined row keeps its original values, ``violated_rules``, ``run_id`` and ``row_hash``;
-rows of a table built from landing files also carry their lineage (``_source_file``,
-``_line_number``, ``_raw_record``), and rows of a daily table their ``partition_key``.
+Every quarantine has one shape, whatever the layer (see
+:mod:`~platform_lib.lake.publish.quarantine`): each quarantined row keeps its values of the
+contract's columns as text (the value that arrived, exactly: a decimal with its scale, a timestamp
+in ISO-8601 with its zone, a nested value as JSON), then ``violated_rules``, ``run_id`` and
+``row_hash``; rows of a table built from landing files also carry their lineage
+(``_source_file``, ``_line_number``, ``_raw_record``), and rows of a daily table their
+``partition_key``.
 """
 
 import json
@@ -18,12 +22,12 @@ from pydantic import BaseModel, ConfigDict
 
 from platform_lib.conventions import QUARANTINE_SUFFIX, Layer, TableKey
 from platform_lib.errors import MeshError
+from platform_lib.lake.publish.quarantine import is_value_column
 from platform_lib.lake.reader import open_dataset, table_exists
 from platform_lib.mesh.graph import Mesh
 from platform_lib.operations.status import quarantine_counts
 from platform_lib.settings import MeshSettings, resolve_settings
 
-BOOKKEEPING_COLUMNS = ("violated_rules", "run_id", "row_hash", "partition_key")
 LINEAGE_COLUMNS = ("_source_file", "_line_number", "_raw_record")
 DEFAULT_SAMPLE_ROWS = 10
 _SELECT = "SELECT * FROM quarantine WHERE $rule IS NULL OR list_contains(violated_rules, $rule)"
@@ -61,7 +65,7 @@ class QuarantinedRow(BaseModel):
     raw_record: str | None = None
     """The original landing line, when the table was built from landing files."""
     values: dict[str, Any]
-    """The row's own columns, as the quarantine keeps them."""
+    """The row's values of the contract's columns, as text (None for a missing value)."""
 
 
 class QuarantineReport(BaseModel):
@@ -134,8 +138,9 @@ def export_quarantine(
     """Write the table's quarantined rows (of ``rule`` only, when given) to ``out``.
 
     The format follows the extension: ``.csv`` (``violated_rules`` as a JSON array),
-    ``.jsonl``/``.ndjson`` or ``.parquet`` (exact types). A ``MeshError`` for another extension,
-    an unknown table, or a table without a quarantine.
+    ``.jsonl``/``.ndjson`` or ``.parquet`` (the quarantine's own types: the contract's columns as
+    text, ``violated_rules`` as a list). A ``MeshError`` for another extension, an unknown table,
+    or a table without a quarantine.
 
     Example:
         >>> export_quarantine(mesh, "payments/curated/transactions", Path("rejects.csv"))
@@ -199,11 +204,7 @@ def _quarantined_row(row: dict[str, Any]) -> QuarantinedRow:
         source_file=row.get("_source_file"),
         line_number=int(line) if line is not None else None,
         raw_record=row.get("_raw_record"),
-        values={
-            name: _json_safe(value)
-            for name, value in row.items()
-            if name not in BOOKKEEPING_COLUMNS and name not in LINEAGE_COLUMNS
-        },
+        values={name: _json_safe(value) for name, value in row.items() if is_value_column(name)},
     )
 
 

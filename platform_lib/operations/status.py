@@ -175,7 +175,7 @@ def quarantine_counts(key: TableKey, settings: MeshSettings) -> tuple[int, dict[
 
 def _check_keys(mesh: Mesh) -> dict[TableKey, list[AssetCheckKey]]:
     keys: dict[TableKey, list[AssetCheckKey]] = {}
-    for name in mesh.domains:
+    for name in mesh.loaded_domains:
         asset_graph = mesh.definitions(name).resolve_asset_graph()
         for key, table in mesh.tables.items():
             if table.location == name:

@@ -3,8 +3,9 @@
 A batch that needs casting (text inputs, other types), or has a rule polars would judge
 differently from DuckDB, takes one query that casts every column to its contract type and lists,
 per row, the row-level rules the row breaks (``violated_rules``) and the table-level metrics it
-counts towards. It is also the exact reference the polars tiers are held to. A value that does
-not cast is null in the typed column and breaks the column's type rule.
+counts towards. It is also the exact reference the polars tiers are held to. Text casts by the
+text forms below; a typed value of another type casts only exactly (``typed_casts.py``). A value
+that does not cast is null in the typed column and breaks the column's type rule.
 
 Identifiers are quoted and every value (valid sets, bounds, patterns, rule ids) is bound as a
 parameter, never formatted into the SQL.
@@ -23,6 +24,7 @@ import pyarrow.compute as pc
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.rules import (
     AcceptedValues,
+    Length,
     MetricThreshold,
     NotNull,
     Pattern,
@@ -33,6 +35,7 @@ from platform_lib.contracts.rules import (
 )
 from platform_lib.quality.contract_schema import column_type
 from platform_lib.quality.split import BatchSplit
+from platform_lib.quality.typed_casts import TEXT_TYPE, typed_cast_expression
 from platform_lib.quality.violations import VIOLATIONS_COLUMN
 from platform_lib.sql import quote_identifier, use_utc
 
@@ -40,19 +43,23 @@ _ROW = "__mesh_row"
 _HITS = "__mesh_metric_hits"
 _BATCH = "__mesh_batch"
 TIMESTAMP_WITH_OFFSET = (
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)$"
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6}0*)?)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)$"
 )
 """Text cast to ``timestamp_tz`` must carry its offset (less than 24 hours; DuckDB alone reads
-``+99`` as 99 hours); one without is ambiguous, so invalid."""
+``+99`` as 99 hours); one without is ambiguous, so invalid. Seconds have at most six decimals
+(then only zeros): DuckDB alone drops the rest."""
 TEXT_FORMS = {
     "int32": r"^[+-]?[0-9]+$",
     "int64": r"^[+-]?[0-9]+$",
     "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-    "timestamp": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$",
+    "timestamp": (
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6}0*)?)?)?$"
+    ),
 }
 """The text a value of these types must be (trimmed) to cast: DuckDB alone would also round
 ``1.5`` into an integer, keep ``2026-01-05 10:00`` as a date, read ``infinity`` as a date or
-timestamp no Arrow value holds, and drop the offset of a timestamp given one. Any other text is
+timestamp no Arrow value holds, drop the offset of a timestamp given one, and drop a timestamp's
+digits beyond the microsecond. Any other text is
 invalid. A decimal's text is a number with at most the scale's digits after the point (trailing
 zeros aside: ``1.005`` is not a ``decimal(18,2)``); see :func:`decimal_text_form`."""
 
@@ -98,10 +105,31 @@ def split_by_query(
 def _flag_rows(
     indexed: pa.Table, contract: TableContract, taken: Mapping[str, pa.Array]
 ) -> pa.Table:
-    params: list[Any] = []
-    views = {column: f"__mesh_taken_{n}" for n, column in enumerate(taken)}
+    with duckdb.connect(":memory:") as connection:
+        connection.execute("SET enable_progress_bar = false")
+        # The machine's time zone must not matter: a timestamp_tz compared as text (valid values,
+        # patterns) is written in UTC.
+        use_utc(connection)
+        connection.register(_BATCH, indexed)
+        views = {column: f"__mesh_taken_{n}" for n, column in enumerate(taken)}
+        for column, view in views.items():
+            connection.register(view, pa.table({"v": taken[column]}))
+        described = connection.execute(f"DESCRIBE {_BATCH}").fetchall()  # our own name
+        input_types = {str(row[0]): str(row[1]) for row in described}
+        params: list[Any] = []
+        sql = _query(contract, input_types, views, params)
+        return connection.execute(sql, params).to_arrow_table()
+
+
+def _query(
+    contract: TableContract,
+    input_types: Mapping[str, str],
+    views: Mapping[str, str],
+    params: list[Any],
+) -> str:
+    """The one query: every column cast, the rules each row breaks, the metrics it counts."""
     casts = {
-        c.name: _cast_expression(c.name, indexed.schema.field(c.name).type, c.type_name, params)
+        c.name: _cast_expression(c.name, input_types[c.name], c.type_name, params)
         for c in contract.columns
     }
     typed_columns = ", ".join(
@@ -117,21 +145,12 @@ def _flag_rows(
     outputs = ", ".join(
         f"{quote_identifier('__typed_' + name)} AS {quote_identifier(name)}" for name in casts
     )
-    sql = (
+    return (
         f"WITH typed AS (SELECT *, {typed_columns} FROM {_BATCH}) "  # noqa: S608 - quoted names
         f"SELECT {_ROW}, {outputs}, "
         f"{_list(violations)} AS {VIOLATIONS_COLUMN}, {_list(metric_hits)} AS {_HITS} "
         f"FROM typed ORDER BY {_ROW}"
     )
-    with duckdb.connect(":memory:") as connection:
-        connection.execute("SET enable_progress_bar = false")
-        # The machine's time zone must not matter: a naive timestamp cast to timestamp_tz is read
-        # as UTC, and a timestamp_tz compared as text (valid values, patterns) is written in UTC.
-        use_utc(connection)
-        connection.register(_BATCH, indexed)
-        for column, view in views.items():
-            connection.register(view, pa.table({"v": taken[column]}))
-        return connection.execute(sql, params).to_arrow_table()
 
 
 def _list(expressions: list[str]) -> str:
@@ -140,35 +159,26 @@ def _list(expressions: list[str]) -> str:
     return f"list_filter([{', '.join(expressions)}]::VARCHAR[], lambda v: v IS NOT NULL)"
 
 
-def _cast_expression(
-    column: str, arrow_type: pa.DataType, type_name: str, params: list[Any]
-) -> str:
-    """The column cast to its contract type (NULL where it does not cast)."""
+def _cast_expression(column: str, input_type: str, type_name: str, params: list[Any]) -> str:
+    """The column (of DuckDB type ``input_type``) cast to its contract type, NULL where it
+    does not cast: text by the text forms, a typed value only exactly (``typed_casts.py``)."""
     target = column_type(type_name)
     source = quote_identifier(column)
-    if arrow_type.equals(target.arrow) or (
-        pa.types.is_timestamp(arrow_type)
-        and pa.types.is_timestamp(target.arrow)
-        and (arrow_type.tz is None) == (target.arrow.tz is None)
-    ):
+    if input_type != TEXT_TYPE:
+        return typed_cast_expression(source, input_type, target.duckdb)
+    text = f"trim({source})"
+    if target.name == "string":
         return source
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        text = f"trim({source})"
-        if target.name == "string":
-            return source
-        if target.name == "timestamp_tz":
-            params.append(TIMESTAMP_WITH_OFFSET)
-            return f"CASE WHEN regexp_matches({text}, ?) THEN TRY_CAST({text} AS TIMESTAMPTZ) END"
-        form = TEXT_FORMS.get(target.name)
-        if pa.types.is_decimal(target.arrow):
-            form = decimal_text_form(target.arrow.scale)
-        if form is not None:
-            params.append(form)
-            return (
-                f"CASE WHEN regexp_matches({text}, ?) THEN TRY_CAST({text} AS {target.duckdb}) END"
-            )
-        return f"TRY_CAST(NULLIF({text}, '') AS {target.duckdb})"
-    return f"TRY_CAST({source} AS {target.duckdb})"
+    if target.name == "timestamp_tz":
+        params.append(TIMESTAMP_WITH_OFFSET)
+        return f"CASE WHEN regexp_matches({text}, ?) THEN TRY_CAST({text} AS TIMESTAMPTZ) END"
+    form = TEXT_FORMS.get(target.name)
+    if pa.types.is_decimal(target.arrow):
+        form = decimal_text_form(target.arrow.scale)
+    if form is not None:
+        params.append(form)
+        return f"CASE WHEN regexp_matches({text}, ?) THEN TRY_CAST({text} AS {target.duckdb}) END"
+    return f"TRY_CAST(NULLIF({text}, '') AS {target.duckdb})"
 
 
 def decimal_text_form(scale: int) -> str:
@@ -211,6 +221,8 @@ def _violation_expression(rule: RowRule, params: list[Any], taken: Mapping[str, 
             condition = (
                 f"{value} IS NOT NULL AND NOT regexp_full_match(CAST({value} AS VARCHAR), ?)"
             )
+        case Length():
+            condition = _length_condition(rule, value, params)
         case Range():
             condition = _range_condition(rule, value, params)
     params.append(rule.id)
@@ -222,6 +234,16 @@ def _missing_condition(value: str, missing: tuple[str, ...], params: list[Any]) 
         return f"{value} IS NULL"
     params.append(list(missing))
     return f"({value} IS NULL OR list_contains(?, CAST({value} AS VARCHAR)))"
+
+
+def _length_condition(rule: Length, value: str, params: list[Any]) -> str:
+    """A string's length in characters (code points) outside the rule's bounds."""
+    within = []
+    for operator, bound in ((">=", rule.at_least), ("<=", rule.at_most)):
+        if bound is not None:
+            params.append(bound)
+            within.append(f"length({value}) {operator} ?")
+    return f"{value} IS NOT NULL AND NOT ({' AND '.join(within) or 'true'})"
 
 
 def _range_condition(rule: Range, value: str, params: list[Any]) -> str:

@@ -20,6 +20,8 @@ the batch takes the query instead:
   is cast; NaN sorts above every number in both); date bounds on date columns and datetime
   bounds on timestamp columns of the same kind (aware on ``timestamp_tz``, naive on
   ``timestamp``) compare alike. Text bounds, NaN bounds and mixed kinds fall back.
+- **lengths**: characters are Unicode code points in both (``length``, ``str.len_chars``); a
+  length rule on a column that is not text falls back.
 - **uniqueness**: every non-null value after its first occurrence in row order breaks it, as
   ``row_number() OVER (PARTITION BY value ORDER BY row) > 1``; both engines group -0.0 with 0.0
   and NaN with NaN.
@@ -33,6 +35,7 @@ import polars as pl
 
 from platform_lib.contracts.rules import (
     AcceptedValues,
+    Length,
     MetricThreshold,
     NotNull,
     Pattern,
@@ -91,9 +94,17 @@ def rule_mask(rule: RowRule, schema: Mapping[str, pl.DataType]) -> pl.Expr | Non
         case Pattern():
             matches = _full_match(column, dtype, rule.pattern)
             return None if matches is None else present & ~matches
+        case Length():
+            if dtype != pl.String:
+                return None
+            characters = column.str.len_chars()
+            long_enough = characters >= (rule.at_least or 0)
+            if rule.at_most is not None:
+                long_enough = long_enough & (characters <= rule.at_most)
+            return present & ~long_enough
         case Range():
-            within = _within(rule, column, dtype)
-            return None if within is None else present & ~within
+            in_range = _within(rule, column, dtype)
+            return None if in_range is None else present & ~in_range
     return None
 
 

@@ -478,3 +478,26 @@ def test_the_documented_table_matches_the_classification() -> None:
         for match in re.finditer(r"^([A-Z_]+) +(yes|no) ", compatibility.__doc__ or "", re.M)
     }
     assert documented == {kind.name: kind in BREAKING_KINDS for kind in ChangeKind}
+
+
+@pytest.mark.parametrize(
+    ("lengths", "kind"),
+    [
+        ("minLength: 5, maxLength: 8", ChangeKind.RULE_TIGHTENED),
+        ("minLength: 4, maxLength: 7", ChangeKind.RULE_TIGHTENED),
+        ("maxLength: 8", ChangeKind.RULE_LOOSENED),
+        ("minLength: 3, maxLength: 9", ChangeKind.RULE_LOOSENED),
+    ],
+)
+def test_string_lengths_tightened_or_loosened(
+    tmp_path: Path, lengths: str, kind: ChangeKind
+) -> None:
+    card = '{pattern: "^[0-9]{4}$"}'
+    old_body = edit(BASE, (card, '{pattern: "^[0-9]{4}$", minLength: 4, maxLength: 8}'))
+    new_body = edit(BASE, (card, f'{{pattern: "^[0-9]{{4}}$", {lengths}}}'))
+    old, new = load_pair(tmp_path, old_body, new_body)
+
+    result = compare_contracts(old, new.model_copy(update={"version": "1.1.0"}))
+
+    assert kinds(result) == [kind]
+    assert result.changes[0].rule_id == "card_length"

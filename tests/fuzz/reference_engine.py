@@ -3,19 +3,23 @@
 No DuckDB, no polars, no Arrow compute: loops over ``to_pylist()``. It implements the semantics
 ``platform_lib/quality/engine.py`` documents, for the rules the fuzz tests generate:
 
-- **casting** (text to the contract type, after trimming spaces; empty text is null): integers
-  are ``[+-]digits`` within the type's range; decimals a number with at most the scale's digits
-  after the point (then only zeros) and within the precision; floats a decimal number with an
-  optional exponent, ``nan`` or ``inf``/``infinity``; booleans ``true/t/yes/y/1`` and
-  ``false/f/no/n/0`` in any case; dates ``YYYY-MM-DD``; naive timestamps a date with an optional
-  ``[T ]HH:MM[:SS[.f]]``; ``timestamp_tz`` the same with its offset (``Z``, ``+HH``, ``+HHMM``,
-  ``+HH:MM``, under 24 hours), stored in UTC. Typed values of the contract type are taken as
-  they are; a naive timestamp given for ``timestamp_tz`` is read as UTC.
+- **casting** (text to the contract type, after trimming spaces; empty text is null): integers are
+  ``[+-]digits`` within the type's range; decimals a number with at most the scale's digits after
+  the point (then only zeros) and within the precision; floats a decimal number with an optional
+  exponent, ``nan`` or ``inf``/``infinity``; booleans ``true/t/yes/y/1`` and ``false/f/no/n/0`` in
+  any case; dates ``YYYY-MM-DD``; naive timestamps a date with an optional ``[T ]HH:MM[:SS[.f]]``
+  (at most six digits of ``f``, then only zeros); ``timestamp_tz`` the same with its offset (``Z``,
+  ``+HH``, ``+HHMM``, ``+HH:MM``, under 24 hours), stored in UTC. Typed values of the contract type
+  are taken as they are; a typed value of another type casts only exactly (:func:`cast_typed`):
+  within its kind (numbers, booleans, naive dates and timestamps, zoned timestamps), and only when
+  casting it back gives it again (no rounding, no overflow, a timestamp into a date only at
+  midnight).
 - **type**: a value given (non-empty after trimming) that does not cast breaks ``<col>_type``;
 - **not null** (with missing values, compared as text); **unique**: a non-null value repeating
   an earlier row's (in batch order, every row counted, -0.0 equal to 0.0, NaN equal to NaN) or
   one of the values published elsewhere (``taken``);
 - **accepted values** and **patterns**: the value as text in the set, or fully matching;
+- **lengths**: a string's characters (code points) within ``minLength`` and ``maxLength``;
 - **ranges**: numbers compared as floats, NaN above every number; dates with ISO date bounds;
 - **metrics** count over every row, with their counts (or shares of all rows in percent);
   ``rowCount`` judges the valid rows; the quarantine threshold the share of rejected rows.
@@ -26,7 +30,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import pyarrow as pa
@@ -34,6 +38,7 @@ import pyarrow as pa
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.rules import (
     AcceptedValues,
+    Length,
     MetricThreshold,
     NotNull,
     Pattern,
@@ -43,13 +48,14 @@ from platform_lib.contracts.rules import (
     TypeConforms,
     Unique,
 )
+from platform_lib.contracts.types import parse_column_type
 
 _INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _FLOAT = re.compile(
     r"[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|nan|inf|infinity)", re.ASCII | re.I
 )
 _DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
-_TIME = r"([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?"
+_TIME = r"([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6})0*)?)?"
 _DATE_ONLY = re.compile(_DATE, re.ASCII)
 _NAIVE = re.compile(rf"{_DATE}(?:[T ]{_TIME})?", re.ASCII)
 _AWARE = re.compile(rf"{_DATE}[T ]{_TIME}(Z|[+-][0-9]{{2}}(?::?[0-9]{{2}})?)", re.ASCII)
@@ -136,16 +142,91 @@ def cast_text(text: str, type_name: str) -> Any:
     raise ValueError(type_name)
 
 
-def _cast(value: Any, type_name: str, is_text: bool) -> Any:
-    """A batch value cast to its column's type: text as :func:`cast_text` says, a naive
-    timestamp for a ``timestamp_tz`` column read as UTC, any other typed value as it is."""
+_INT_TYPES = {"int32", "int64"}
+
+
+def _kind(arrow: pa.DataType) -> str:
+    if pa.types.is_boolean(arrow):
+        return "boolean"
+    if pa.types.is_integer(arrow) or pa.types.is_floating(arrow) or pa.types.is_decimal(arrow):
+        return "number"
+    if pa.types.is_timestamp(arrow) and arrow.tz is not None:
+        return "zoned time"
+    if pa.types.is_timestamp(arrow) or pa.types.is_date(arrow):
+        return "naive time"
+    return "other"
+
+
+def _target_kind(type_name: str) -> str:
+    if type_name == "boolean":
+        return "boolean"
+    if type_name == "timestamp_tz":
+        return "zoned time"
+    if type_name in {"date", "timestamp"}:
+        return "naive time"
+    return "number"
+
+
+def _exact_number(value: int | float | Decimal, type_name: str) -> Any:
+    """A number cast to a number type only when casting it back gives it again."""
+    with localcontext() as context:
+        context.prec = 1_000  # every float's and decimal's digits, exactly
+        return _exact_number_in_context(value, type_name)
+
+
+def _exact_number_in_context(value: int | float | Decimal, type_name: str) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return value if type_name == "float64" else None
+    exact = Decimal(value)
+    if type_name in _INT_TYPES:
+        limit = _INT_RANGES[type_name]
+        integral = exact == exact.to_integral_value()
+        return int(exact) if integral and -limit <= exact < limit else None
+    if type_name == "float64":
+        number = float(value)
+        back: Any = type(value)(number)
+        if isinstance(value, Decimal):  # back at the input's scale
+            back = Decimal(number).quantize(Decimal(1).scaleb(int(value.as_tuple().exponent)))
+        return number if back == value else None
+    precision, scale = map(int, type_name[8:-1].split(","))
+    quantized = exact.quantize(Decimal(1).scaleb(-scale))
+    back = float(quantized) if isinstance(value, float) else quantized
+    fits = abs(quantized) < Decimal(10) ** (precision - scale)
+    return quantized if back == value and fits else None
+
+
+def cast_typed(value: Any, arrow: pa.DataType, type_name: str) -> Any:
+    """A typed value (of Arrow type ``arrow``, not text) cast to ``type_name`` as the engine
+    casts it, or None where the cast would lose or invent something. (A ``string`` column takes
+    the value's DuckDB text, which the fuzz tests do not generate.)"""
+    if type_name == "string":
+        raise ValueError("typed values of other types into a string column are not modelled")
+    if _kind(arrow) != _target_kind(type_name):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return _exact_number(value, type_name)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC)
+    if type_name == "date" and isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time(0) else None
+    if type_name == "timestamp" and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _cast(value: Any, type_name: str, arrow: pa.DataType) -> Any:
+    """A batch value cast to its column's type: text as :func:`cast_text` says, a value of the
+    column's type as it is, any other typed value as :func:`cast_typed` says."""
     if value is None:
         return None
-    if is_text:
+    if pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
         return cast_text(value, type_name)
-    if type_name == "timestamp_tz" and isinstance(value, dt.datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
+    column_type = parse_column_type(type_name)
+    if column_type is not None and column_type.arrow.equals(arrow):
+        return value
+    return cast_typed(value, arrow, type_name)
 
 
 def _key(value: Any) -> Any:
@@ -222,13 +303,9 @@ def reference_validate(
     ``taken`` holds, per unique column, values published elsewhere: a row repeating one breaks
     the unique rule too."""
     rows = batch.to_pylist()
-    text_columns = {
-        field.name
-        for field in batch.schema
-        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
-    }
+    input_types = {field.name: field.type for field in batch.schema}
     cast_rows = [
-        {c.name: _cast(row[c.name], c.type_name, c.name in text_columns) for c in contract.columns}
+        {c.name: _cast(row[c.name], c.type_name, input_types[c.name]) for c in contract.columns}
         for row in rows
     ]
     seen: dict[str, set[Any]] = {}
@@ -258,6 +335,11 @@ def reference_validate(
                     breaks = value is not None and _text(value) not in rule.values
                 case Pattern():
                     breaks = value is not None and not re.fullmatch(rule.pattern, _text(value))
+                case Length():
+                    breaks = value is not None and (
+                        (rule.at_least is not None and len(value) < rule.at_least)
+                        or (rule.at_most is not None and len(value) > rule.at_most)
+                    )
                 case Range() if isinstance(value, dt.date):
                     breaks = _breaks_date_range(rule, value)
                 case Range():

@@ -1,13 +1,14 @@
 """Fuzzing the validation engine against a plain-Python reference, row for row, on every path.
 
 Each example is a random small contract (columns of the supported types with ``required``,
-``unique``, patterns, valid values, ranges, missing values; metric thresholds, ``rowCount`` and
-an SQL rule; a quarantine threshold; severities) compiled by the platform's own compiler, a
-random Arrow batch for it (typed columns or text: values that cast or not, padded with spaces,
-empty, null, repeated, unicode, edge numbers, NaN and infinities, dates and timestamps with
-offsets), and values of some unique columns already published elsewhere (``taken``, as other
-days of a partitioned table). The machine's time zone is set to Asia/Tokyo meanwhile (verdicts
-must not depend on it; a naive timestamp given for a ``timestamp_tz`` column is read as UTC).
+``unique``, patterns, string lengths, valid values, ranges, missing values; metric thresholds,
+``rowCount`` and an SQL rule; a quarantine threshold; severities) compiled by the platform's own
+compiler, a random Arrow batch for it (typed columns, of the column's type or of another that casts
+only exactly, or text: values that cast or not, padded with spaces, empty, null, repeated, unicode,
+edge numbers, NaN and infinities, dates and timestamps with offsets), and values of some unique
+columns already published elsewhere (``taken``, as other days of a partitioned table). The
+machine's time zone is set to Asia/Tokyo meanwhile (verdicts must not depend on it; a naive
+timestamp given for a ``timestamp_tz`` column is refused).
 The batch is validated
 
 - by :func:`validate_batch` (which picks the aggregate pass, the polars split or the query),
@@ -78,6 +79,7 @@ DECIMAL_TEXT = ("1.50", "1.005", "1.500", ".5", "-3", "1e3", "12345678.9", "9999
 BOOL_TEXT = ("true", "False", "t", "F", "yes", "no", "Y", "n", "1", "0", "on", "maybe", "2")
 DATE_TEXT = ("2026-02-30", "2026-1-5", "infinity", "2026-01-05 10:00", "20260105", "2024-02-29")
 STAMP_TEXT = ("epoch", "infinity", "2026-01-05", "yesterday", "2026-13-01 00:00Z")
+STAMP_TEXT += ("2026-01-05 10:00:00.1234567", "2026-01-05 10:00:00.1234560")
 
 
 @st.composite
@@ -185,6 +187,51 @@ def typed_values(draw: st.DrawFn, type_name: str) -> Any:
     return draw(naive_times()).replace(tzinfo=dt.UTC)
 
 
+FOREIGN: dict[str, tuple[pa.DataType, ...]] = {
+    "int32": (pa.int64(), pa.float64(), pa.decimal128(9, 2), pa.bool_()),
+    "int64": (pa.float64(), pa.uint64(), pa.decimal128(20, 1), pa.int32()),
+    "float64": (pa.int64(), pa.decimal128(9, 2), pa.float32()),
+    "decimal(9,2)": (pa.float64(), pa.decimal128(12, 3), pa.int64()),
+    "decimal(4,0)": (pa.float64(), pa.int32(), pa.decimal128(6, 1)),
+    "boolean": (pa.int64(),),
+    "date": (pa.timestamp("us"), pa.timestamp("ms", "UTC")),
+    "timestamp": (pa.date32(), pa.timestamp("ms"), pa.timestamp("us", "Europe/Paris")),
+    "timestamp_tz": (pa.timestamp("ms", "Europe/Paris"), pa.date32(), pa.timestamp("us")),
+}
+"""Typed inputs of another type than the column's: within its kind (casting exactly or not),
+and of another kind (never casting)."""
+FLOATS = (1.5, 2.0, -0.0, math.nan, math.inf, 1e20, 0.1, 1.005, 12.5, 2.0**31, 9999.0, 1e4)
+INTEGERS = (0, 7, -1, 2**31, -(2**31) - 1, 2**31 - 1, 2**53 + 1, 2**53, 9999, 10**4)
+
+
+@st.composite
+def foreign_values(draw: st.DrawFn, arrow: pa.DataType) -> Any:
+    """A value of Arrow type ``arrow`` (or None), often one that casts only by changing."""
+    if draw(st.integers(0, 9)) == 0:
+        return None
+    if pa.types.is_boolean(arrow):
+        return draw(st.booleans())
+    if pa.types.is_unsigned_integer(arrow):
+        return draw(st.sampled_from([0, 5, 2**63, 2**64 - 1]))
+    if pa.types.is_int32(arrow):
+        return draw(st.sampled_from([0, 7, 9999, 10**4, -(2**31), 2**31 - 1]))
+    if pa.types.is_integer(arrow):
+        return draw(st.sampled_from(INTEGERS) | st.integers(-50, 50))
+    if pa.types.is_float32(arrow):
+        return draw(st.sampled_from([1.5, 0.25, -2.0, math.nan, math.inf]))
+    if pa.types.is_floating(arrow):
+        return draw(st.sampled_from(FLOATS) | st.floats(-1e5, 1e5))
+    if pa.types.is_decimal(arrow):
+        digits = 10 ** (arrow.precision - 1) - 1
+        return Decimal(draw(st.integers(-digits, digits))).scaleb(-arrow.scale)
+    if pa.types.is_date(arrow):
+        return draw(dates())
+    moment = draw(naive_times() | dates().map(lambda d: dt.datetime(d.year, d.month, d.day)))
+    if arrow.unit == "ms":
+        moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return moment if arrow.tz is None else moment.replace(tzinfo=dt.UTC)
+
+
 def _arrow_type(type_name: str) -> pa.DataType:
     column_type = parse_column_type(type_name)
     assert column_type is not None
@@ -221,6 +268,11 @@ def column_documents(draw: st.DrawFn, name: str, type_name: str) -> dict[str, An
         options[draw(st.sampled_from(["minimum", "exclusiveMaximum"]))] = draw(day)
     if type_name == "string" and draw(st.integers(0, 2)) == 0:
         options["pattern"] = draw(st.sampled_from(PATTERNS))
+    if type_name == "string" and draw(st.integers(0, 2)) == 0:
+        for option in draw(
+            st.lists(st.sampled_from(["minLength", "maxLength"]), min_size=1, unique=True)
+        ):
+            options[option] = draw(st.integers(0, 3))
     if type_name in {"int32", "int64"} and draw(st.integers(0, 3)) == 0:
         options["pattern"] = draw(st.sampled_from(INT_PATTERNS))
     if type_name in ACCEPTED and draw(st.integers(0, 2)) == 0:
@@ -315,15 +367,17 @@ def contracts(draw: st.DrawFn) -> TableContract:
 
 @st.composite
 def batches(draw: st.DrawFn, contract: TableContract) -> pa.Table:
-    """Rows for ``contract``: every column typed, or each column typed or text at random."""
+    """Rows for ``contract``: every column typed, or each column typed or text at random; a
+    typed column of the column's own type or of another (:data:`FOREIGN`)."""
     rows = draw(st.integers(0, 12))
     all_typed = draw(st.booleans())
     columns: dict[str, pa.Array] = {}
     for column in contract.columns:
         typed = all_typed or draw(st.booleans())
-        if column.type_name == "timestamp_tz" and typed and draw(st.booleans()):
-            values = [draw(typed_values("timestamp")) for _ in range(rows)]  # naive: read as UTC
-            columns[column.name] = pa.array(values, _arrow_type("timestamp"))
+        if typed and column.type_name in FOREIGN and draw(st.booleans()):
+            arrow = draw(st.sampled_from(FOREIGN[column.type_name]))
+            values = [draw(foreign_values(arrow)) for _ in range(rows)]
+            columns[column.name] = pa.array(values, arrow)
         elif typed or column.type_name == "string":
             values = [draw(typed_values(column.type_name)) for _ in range(rows)]
             columns[column.name] = pa.array(values, _arrow_type(column.type_name))

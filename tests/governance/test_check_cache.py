@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from platform_lib.cache import fingerprint_of
 from tests.governance.scratch_mesh import mesh_check, rules_broken, scratch_mesh
 
 IMPORT_LOG = """
@@ -85,3 +86,17 @@ def test_a_damaged_cache_is_ignored(tmp_path: Path) -> None:
     assert code == 0, report
     assert report["tables"] == 2
     assert imports_of_shop(root) == 2
+
+
+def test_the_platforms_data_files_are_part_of_its_fingerprint(tmp_path: Path) -> None:
+    """The ODCS schemas are package data: a changed schema must not leave cached findings."""
+    package = tmp_path / "platform_lib"
+    (package / "contracts" / "odcs_schemas").mkdir(parents=True)
+    (package / "contracts" / "standard.py").write_text("CHECKS = 'by version'\n")
+    schema = package / "contracts" / "odcs_schemas" / "odcs-json-schema-v3.1.0.json"
+    schema.write_text('{"required": ["status"]}\n')
+    before = fingerprint_of(package)
+
+    schema.write_text('{"required": []}\n')
+
+    assert fingerprint_of(package) != before

@@ -281,7 +281,7 @@ def test_streaming_publishes_what_the_whole_table_path_publishes(
 ) -> None:
     settings = mesh_env.settings
     second = orders(100, bad_share=0.1, seed=9, start=5000)
-    if name == "typed_with_repeats":  # the quarantine keeps the first run's (typed) columns
+    if name == "typed_with_repeats":  # both runs typed (the quarantine keeps text either way)
         second = typed(second, contract)
     runs = [dataset(name, contract), second]
     for n, table in enumerate(runs):

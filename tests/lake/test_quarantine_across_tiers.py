@@ -4,7 +4,8 @@ The engine picks a tier per batch (the polars aggregate for a clean typed batch,
 for a typed batch with breakers, the DuckDB query where polars would judge a rule differently,
 here a later version of the contract; the stream for large inputs), and a table's quarantine gets
 the rejected rows of each run by a first append, then by MERGEs and empty commits. Whatever tier
-judged a batch, its rejected rows fit the quarantine the others wrote.
+judged a batch, its rejected rows fit the quarantine the others wrote: the contract's columns as
+text, the envelope after them.
 """
 
 from pathlib import Path
@@ -88,10 +89,10 @@ def test_rows_rejected_by_every_tier_go_to_one_quarantine(
 
     quarantine = read_arrow(KEY.quarantine.uri(settings)).sort_by("run_id")
     assert quarantine.select(["run_id", "id", "n", VIOLATIONS_COLUMN]).to_pylist() == [
-        {"run_id": "1-query", "id": "bad", "n": 2, VIOLATIONS_COLUMN: ["id_pattern"]},
-        {"run_id": "2-polars-split", "id": None, "n": 4, VIOLATIONS_COLUMN: ["id_required"]},
-        {"run_id": "4-stream", "id": None, "n": 7, VIOLATIONS_COLUMN: ["id_required"]},
-        {"run_id": "5-query", "id": "q 5", "n": 10, VIOLATIONS_COLUMN: ["id_pattern"]},
+        {"run_id": "1-query", "id": "bad", "n": "2", VIOLATIONS_COLUMN: ["id_pattern"]},
+        {"run_id": "2-polars-split", "id": None, "n": "4", VIOLATIONS_COLUMN: ["id_required"]},
+        {"run_id": "4-stream", "id": None, "n": "7", VIOLATIONS_COLUMN: ["id_required"]},
+        {"run_id": "5-query", "id": "q 5", "n": "10", VIOLATIONS_COLUMN: ["id_pattern"]},
     ]
     published = read_arrow(KEY.uri(settings)).sort_by("n")["id"].to_pylist()
     assert published == ["q1", "p1", "c1", "c2", "s2", "q5"]

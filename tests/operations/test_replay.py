@@ -5,18 +5,21 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from dagster import DagsterInstance
 
 from platform_lib.contracts.registry import project_registry
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.lake.committer import WriteMode
+from platform_lib.lake.committer import Committer, WriteMode
 from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.reader import read_arrow
 from platform_lib.mesh.graph import load_mesh
 from platform_lib.mesh.run import materialize_mesh
+from platform_lib.operations.quarantine import quarantine_report
 from platform_lib.operations.replay import REPLAY_TAG, replay_table
+from platform_lib.settings import resolve_settings
 from tests.conftest import (
     PROJECT_ROOT,
     MeshEnv,
@@ -188,3 +191,94 @@ def test_raw_tables_since_on_a_whole_table_and_append_tables_are_refused(
     with pytest.raises(MeshError, match="append mode"):
         replay_table(mesh, str(curated), instance)
     assert instance.get_runs() == []
+
+
+DAILY_PAYOUTS = '''
+import datetime as dt
+from decimal import Decimal
+
+import pyarrow as pa
+
+from platform_lib import Layer, daily, domain_definitions, table
+
+
+@table(Layer.PRODUCT, partition=daily("day", start="2026-03-01"))
+def payouts(partition_date: dt.date) -> pa.Table:
+    """Four payouts a day, typed; one with a negative amount (quarantined)."""
+    paid_at = dt.datetime.combine(partition_date, dt.time(9, 30), tzinfo=dt.timezone.utc)
+    return pa.table(
+        {
+            "id": [f"{partition_date}-{n}" for n in range(4)],
+            "day": [partition_date] * 4,
+            "amount": pa.array(
+                [Decimal("10.50"), Decimal("-0.05"), Decimal("3.00"), Decimal("7.25")],
+                pa.decimal128(38, 2),
+            ),
+            "paid_at": [paid_at] * 4,
+            "n": pa.array([1, 2, 3, 4], pa.int64()),
+        }
+    )
+
+
+defs = domain_definitions("bank", tables=[payouts])
+'''
+PAYOUTS = """schema:
+  - name: payouts
+    physicalType: table
+    properties:
+      - {name: id, logicalType: string, physicalType: string, required: true, unique: true}
+      - {name: day, logicalType: date, physicalType: date, required: true}
+      - name: amount
+        logicalType: number
+        physicalType: "decimal(18,2)"
+        logicalTypeOptions: {minimum: 0}
+      - {name: paid_at, logicalType: timestamp, physicalType: timestamp_tz}
+      - {name: n, logicalType: integer, physicalType: int64}
+"""
+PAYOUT_VALUES = {"day": pa.date32(), "amount": pa.decimal128(38, 2), "n": pa.int64()}
+
+
+def test_a_product_quarantine_is_text_and_a_typed_one_of_an_earlier_version_replays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = scratch_project(
+        tmp_path, "payoutmesh", {"bank": DAILY_PAYOUTS}, {"bank/product/payouts": PAYOUTS}
+    )
+    for name in ("MESH_LAKE_ROOT", "DAGSTER_HOME"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mesh = load_mesh(tmp_path).require_loaded()
+    key = TableKey.parse("bank/product/payouts")
+    instance = DagsterInstance.from_config(env["DAGSTER_HOME"])
+    days = ["2026-03-01", "2026-03-02"]
+    assert materialize_mesh(mesh, [key], instance, partitions=days).succeeded
+    uri = key.quarantine.uri(resolve_settings())
+    kept = read_arrow(uri).sort_by("partition_key")
+    assert {name: str(kept.schema.field(name).type) for name in ("id", *PAYOUT_VALUES)} == {
+        "id": "string", "day": "string", "amount": "string", "n": "string",
+    }  # fmt: skip
+    assert kept.select(["amount", "paid_at"]).to_pylist() == [
+        {"amount": "-0.05", "paid_at": "2026-03-01T09:30:00.000000+00:00"},
+        {"amount": "-0.05", "paid_at": "2026-03-02T09:30:00.000000+00:00"},
+    ]
+    sample = quarantine_report(mesh, str(key), limit=1).samples[0]
+    day = sample.partition_key
+    assert sample.values == {
+        "id": f"{day}-1", "day": day, "amount": "-0.05",
+        "paid_at": f"{day}T09:30:00.000000+00:00", "n": "2",
+    }  # fmt: skip
+    # the quarantine as an earlier version wrote it: the payouts' own types
+    typed = kept
+    for name, arrow_type in {**PAYOUT_VALUES, "paid_at": pa.timestamp("us", tz="UTC")}.items():
+        index = typed.schema.get_field_index(name)
+        typed = typed.set_column(index, name, pc.cast(kept[name], arrow_type))
+    Committer(uri).write_table(typed, mode=WriteMode.OVERWRITE)
+
+    report = replay_table(mesh, str(key), instance)
+
+    assert report.succeeded and report.days == days
+    assert report.after.quarantined_by_rule == {"amount_range": 2}
+    after = read_arrow(uri).sort_by("partition_key")
+    assert after.schema.field("amount").type == pa.string()
+    assert after.select(["amount", "row_hash"]).equals(kept.select(["amount", "row_hash"]))

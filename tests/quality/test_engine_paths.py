@@ -1,7 +1,7 @@
 """The engine's tiers judge alike: the polars tiers give exactly what the DuckDB query gives.
 
-Generated typed batches (seeded), every rule kind over every column type, with nulls, repeats,
-values that break the rules, ``taken`` values and metric rules: the polars split
+Generated typed batches (seeded), every rule kind over every column type (lengths on strings), with
+nulls, repeats, values that break the rules, ``taken`` values and metric rules: the polars split
 (``polars_split.py``), the aggregate pass (``aggregate.py``), the DuckDB query
 (``duckdb_query.py``) and ``validate_batch`` must return the same valid rows (same order and
 types), the same rejected rows with the same ``violated_rules`` (of the same Arrow type), and the
@@ -25,6 +25,7 @@ from platform_lib.contracts.model import ColumnContract, TableContract
 from platform_lib.contracts.rules import (
     AcceptedValues,
     Comparison,
+    Length,
     MetricThreshold,
     NotNull,
     Operator,
@@ -254,6 +255,9 @@ def make_case(
             rules.append(AcceptedValues(id=rule_id(), column=name, values=accepted))
         if rng.random() < pattern:
             rules.append(Pattern(id=rule_id(), column=name, pattern=a_pattern(rng)))
+        if kind == "string" and rng.random() < 0.4:
+            shortest, longest = rng.choice([(None, 3), (2, None), (1, 4), (0, 0)])
+            rules.append(Length(id=rule_id(), column=name, at_least=shortest, at_most=longest))
         if rng.random() < (0.5 if kind in ORDERED else 0.05):
             bounds = {
                 key: a_bound(rng, kind, values)

@@ -89,8 +89,8 @@ def test_concurrent_publishes_of_different_days_both_land_with_their_quarantine(
     quarantine = read_arrow(str(lake / "shop" / "curated" / "bookings__quarantine"))
     assert all(o["committed"] for o in outcomes), outcomes
     assert published.num_rows == 3 * 45 and quarantine.num_rows == 3 * 5
-    assert sorted(pc.unique(published["at"]).to_pylist()) == sorted(
-        pc.unique(quarantine["at"]).to_pylist()
+    assert sorted(str(day) for day in pc.unique(published["at"]).to_pylist()) == sorted(
+        pc.unique(quarantine["at"]).to_pylist()  # the quarantine keeps dates as text
     )
     assert len(pc.unique(published["id"])) == published.num_rows
 

@@ -5,8 +5,9 @@ Nothing that breaks a contract becomes visible, and no row is silently dropped:
 - a schema mismatch, a failing blocking table-level rule, or a rejected share above the contract's
   threshold commits nothing (the table keeps its previous version);
 - otherwise rows breaking a row-level rule go to the table ``<table>__quarantine`` with their
-  original values, ``violated_rules`` and ``run_id`` (see :mod:`.quarantine`); the valid rows,
-  cast to the contract's types, are committed in one transaction.
+  original values (as text, on every layer), ``violated_rules`` and ``run_id`` (see
+  :mod:`.quarantine`); the valid rows, cast to the contract's types, are committed in one
+  transaction.
 
 One core, two modes, one entry point:
 
@@ -14,7 +15,8 @@ One core, two modes, one entry point:
 - :mod:`.plan`: the set-up both modes share, built once (run id, write scope, the interrupted
   run's quarantine rows removed, a daily partition's rule, mode and predicate, uniqueness across
   days), and the outcome (:mod:`.outcome`);
-- :mod:`.quarantine`: the quarantine rows, their row hashes and their commit; :mod:`.run_ids`;
+- :mod:`.quarantine`: the quarantine rows, their row hashes and their commit (the text of their
+  values: :mod:`.quarantine_text`); :mod:`.run_ids`;
 - :mod:`.append_inputs`: an append records the input versions it consumed and commits nothing
   when the same inputs were appended already;
 - :mod:`.whole`: ``publish``, a batch in memory validated in one pass;
