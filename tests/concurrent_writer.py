@@ -10,6 +10,7 @@ a second. The actions:
 - ``ingest_loop``: ``count`` times, land a new file of its own and ingest it (see
   :func:`loop_file`);
 - ``publish_day``: write-audit-publish one day of a daily-partitioned table;
+- ``append_inputs``: write-audit-publish an append of the rows computed from given input versions;
 - ``replace_day``: replace one day of a plain Delta table (100 rows);
 - ``write_loop``: ``count`` one-row writes, appended or replacing a day (see :func:`loop_row`).
 """
@@ -29,6 +30,7 @@ from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.committer import Committer, WriteConflict, WriteMode
 from platform_lib.lake.partitions import PartitionWrite, daily
+from platform_lib.lake.publish.append_inputs import InputVersions
 from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.publish.whole import publish
 from platform_lib.lake.raw_ingest import CsvSource, ingest_landing_folder
@@ -161,6 +163,33 @@ def _publish_day(args: Mapping[str, str]) -> dict[str, object]:
     return {"committed": outcome.committed, "quarantined": outcome.validation.rows_rejected}
 
 
+def _append_inputs(args: Mapping[str, str]) -> dict[str, object]:
+    """Append ``rows`` bookings of ``day`` (one in ten without an amount: quarantined), computed
+    from the raw table at version ``input_version``."""
+    load = load_contract(Path(args["contract"]))
+    assert load.contract is not None
+    day, rows = dt.date.fromisoformat(args["day"]), int(args["rows"])
+    batch = pa.table(
+        {
+            "id": [f"{args['day']}-{i}" for i in range(rows)],
+            "at": pa.array([day] * rows, pa.date32()),
+            "amount": pa.array([None if i % 10 == 0 else i for i in range(rows)], pa.int64()),
+        }
+    )
+    outcome = publish(
+        PublishRequest(
+            TableKey.parse(args["key"]),
+            contract=load.contract,
+            mode=WriteMode.APPEND,
+            settings=resolve_settings(),
+            run_id=args["run"],
+            inputs=InputVersions.of({"shop/raw/bookings": int(args["input_version"])}),
+        ),
+        batch,
+    )
+    return {"committed": outcome.committed, "already_appended": outcome.already_appended}
+
+
 def _replace_day(args: Mapping[str, str]) -> dict[str, object]:
     day = dt.date.fromisoformat(args["day"])
     writer = args["writer"]
@@ -198,6 +227,7 @@ ACTIONS = {
     "ingest": _ingest,
     "ingest_loop": _ingest_loop,
     "publish_day": _publish_day,
+    "append_inputs": _append_inputs,
     "replace_day": _replace_day,
     "write_loop": _write_loop,
 }

@@ -11,7 +11,7 @@ from platform_lib.cli.environment import dagster_instance
 from platform_lib.cli.output import console as make_console
 from platform_lib.cli.output import report_broken
 from platform_lib.mesh.graph import load_mesh
-from platform_lib.operations.status import Health, TableStatus, mesh_status
+from platform_lib.operations.status import Health, Materialisation, TableStatus, mesh_status
 from platform_lib.settings import resolve_settings
 
 UNHEALTHY_EXIT = 1
@@ -27,7 +27,8 @@ def status(
         typer.Option(
             "--json",
             help="Print a JSON array, one object per table: key, domain, layer, owners, access, "
-            "contract_file, last_materialisation {time, run_id, delta_version} or null, "
+            "contract_file, last_materialisation {time, run_id, delta_version, description} or "
+            "null, "
             "lake_version, last_run_failed, freshness (fresh|stale|never|no_sla), "
             "freshness_sla_seconds, age_seconds, checks [{name, passed, blocking, severity, "
             "row_level, message, run_id, time}], quarantine_rows, quarantine_by_rule "
@@ -73,7 +74,7 @@ def _table(statuses: list[TableStatus]) -> Table:
         table.add_row(
             s.key,
             f"[{_COLOURS[s.health]}]{s.health.value}[/]",
-            last.time.strftime("%Y-%m-%d %H:%M:%SZ") if last else "never",
+            Text(_last(last)),
             "-" if s.lake_version is None else str(s.lake_version),
             s.freshness.value,
             f"{s.quarantine_rows} ({quarantine})" if s.quarantine_rows else "0",
@@ -81,3 +82,11 @@ def _table(statuses: list[TableStatus]) -> Table:
             Text(s.reason),
         )
     return table
+
+
+def _last(last: Materialisation | None) -> str:
+    """When the table was last materialised, and the event's description (e.g. a rollback)."""
+    if last is None:
+        return "never"
+    time = last.time.strftime("%Y-%m-%d %H:%M:%SZ")
+    return f"{time}\n{last.description}" if last.description else time

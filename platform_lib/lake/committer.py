@@ -23,12 +23,13 @@ Example:
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
 from pydantic import BaseModel, ConfigDict
 
@@ -71,6 +72,24 @@ class WriteConflict(MeshError):
             fix="re-run it once the other run has finished; runs replacing the same table or "
             "day must not overlap",
         )
+
+
+@dataclass(frozen=True)
+class AppTransaction:
+    """A write that must not commit next to another write carrying the same ``app_id``.
+
+    The write is committed as if made on version ``read_version`` (checked by the caller, e.g.
+    for an earlier commit of the same inputs) and records Delta's application transaction
+    ``app_id``: a commit carrying the same id that lands after ``read_version`` makes this one
+    fail with :class:`WriteConflict`, nothing committed. That is what makes a check on
+    ``read_version`` and the commit one step for concurrent writers. When the table did not
+    exist (``read_version`` -1), it is created empty first and the write is made on that
+    version 0, so writers that found no table conflict the same way.
+    """
+
+    app_id: str
+    read_version: int
+    """The version the caller checked (-1: the table did not exist)."""
 
 
 class WriteResult(BaseModel):
@@ -126,6 +145,7 @@ class Committer:
         partition_by: Sequence[str] = (),
         commit_metadata: dict[str, str] | None = None,
         predicate: str | None = None,
+        transaction: AppTransaction | None = None,
     ) -> WriteResult:
         """Write ``rows`` to the table in one commit.
 
@@ -145,6 +165,9 @@ class Committer:
             predicate: With ``REPLACE_PARTITIONS`` (only), the rows to replace (a day of a
                 partitioned table, from :mod:`partitions`); every row written must match it.
                 Without it, the dates present in an Arrow table are replaced; a stream needs it.
+            transaction: Commit on the version the caller checked, failing if a concurrent
+                commit of the same application transaction landed since (see
+                :class:`AppTransaction`).
 
         Returns:
             The committed Delta version and the number of rows written.
@@ -152,7 +175,8 @@ class Committer:
         Raises:
             MeshError: The rows do not fit the table (schema or partitioning), or a stream's
                 predicate is missing or given with another mode.
-            WriteConflict: A concurrent writer committed an overlapping change first.
+            WriteConflict: A concurrent writer committed an overlapping change first (or the
+                same ``transaction``).
             Exception: Whatever a stream raised, as it raised it.
 
         Example:
@@ -161,14 +185,16 @@ class Committer:
         if isinstance(rows, pa.RecordBatchReader):
             check_stream_predicate(mode, predicate)
             return self._write_stream(
-                _WatchedStream(rows), mode, partition_by, predicate, commit_metadata
+                _WatchedStream(rows), mode, partition_by, predicate, commit_metadata, transaction
             )
         if mode is WriteMode.REPLACE_PARTITIONS and predicate is None:
             predicate = partition_predicate(rows, partition_by)
             if predicate is None:
                 return WriteResult(uri=self.uri, mode=mode, version=self._version(), rows_written=0)
         self._commit(
-            lambda: self._write_deltalake(rows, mode, partition_by, predicate, commit_metadata)
+            lambda: self._write_deltalake(
+                rows, mode, partition_by, predicate, commit_metadata, transaction
+            )
         )
         return WriteResult(
             uri=self.uri, mode=mode, version=self._table().version(), rows_written=rows.num_rows
@@ -279,13 +305,14 @@ class Committer:
         partition_by: Sequence[str],
         predicate: str | None,
         commit_metadata: dict[str, str] | None,
+        transaction: AppTransaction | None,
     ) -> WriteResult:
         """One commit of ``stream`` (never retried: a stream is read once)."""
 
         def commit() -> None:
             try:
                 self._write_deltalake(
-                    stream.reader(), mode, partition_by, predicate, commit_metadata
+                    stream.reader(), mode, partition_by, predicate, commit_metadata, transaction
                 )
             except DeltaError as error:  # deltalake reports the stream's exception wrapped
                 stream.raise_own_error(error)
@@ -321,33 +348,51 @@ class Committer:
         partition_by: Sequence[str],
         predicate: str | None,
         commit_metadata: dict[str, str] | None,
+        transaction: AppTransaction | None = None,
     ) -> None:
-        """One ``write_deltalake`` with the options of ``mode``."""
+        """One ``write_deltalake`` with the options of ``mode`` (on the version ``transaction``
+        read, when given)."""
         options: dict[str, Any] = {"mode": "append"}
         if mode is WriteMode.OVERWRITE:
             options = {"mode": "overwrite", "schema_mode": "overwrite"}
         elif mode is WriteMode.REPLACE_PARTITIONS:
             options = {"mode": "overwrite", "predicate": predicate}
+        target: str | DeltaTable = self.uri
+        properties = _commit_properties(commit_metadata)
+        if transaction is not None:
+            read_version = transaction.read_version
+            if read_version < 0:  # created empty first, so a concurrent first write conflicts
+                self._create_empty(data.schema, partition_by)
+                read_version = 0
+            target = DeltaTable(
+                self.uri, version=read_version, storage_options=self._storage_options
+            )
+            properties = CommitProperties(
+                custom_metadata=commit_metadata,
+                app_transactions=[Transaction(app_id=transaction.app_id, version=1)],
+            )
         write_deltalake(
-            self.uri,
+            target,
             data,
             partition_by=list(partition_by) or None,
             storage_options=self._storage_options,
-            commit_properties=_commit_properties(commit_metadata),
+            commit_properties=properties,
             **options,
         )
 
-    def _create_empty(self, schema: pa.Schema) -> None:
-        """Create the table with ``schema`` and no rows (a first commit holding rows is not safe:
-        writers creating the table at the same time may each commit theirs)."""
+    def _create_empty(self, schema: pa.Schema, partition_by: Sequence[str] = ()) -> None:
+        """Create the table with ``schema`` and no rows, unless another writer has created it
+        (a first commit holding rows is not safe: writers creating the table at the same time may
+        each commit theirs)."""
         try:
             write_deltalake(
                 self.uri,
                 schema.empty_table(),
-                mode="append",
+                mode="error",
+                partition_by=list(partition_by) or None,
                 storage_options=self._storage_options,
             )
-        except CommitFailedError:
+        except DeltaError:  # CommitFailedError among them
             if not DeltaTable.is_deltatable(self.uri, storage_options=self._storage_options):
                 raise  # not another writer creating it first
 

@@ -29,22 +29,34 @@ def table_exists(uri: str, storage_options: dict[str, str] | None = None) -> boo
     return DeltaTable.is_deltatable(uri, storage_options=storage_options)
 
 
-def open_dataset(uri: str, storage_options: dict[str, str] | None = None) -> pads.Dataset:
-    """The latest version of the table as a lazy Arrow dataset (DuckDB and polars scan it).
+def latest_version(uri: str, storage_options: dict[str, str] | None = None) -> int:
+    """The table's latest Delta version (read it with ``version=`` to read exactly that one)."""
+    check_read_target(uri)
+    return DeltaTable(uri, storage_options=storage_options).version()
+
+
+def open_dataset(
+    uri: str, storage_options: dict[str, str] | None = None, *, version: int | None = None
+) -> pads.Dataset:
+    """The table as a lazy Arrow dataset (DuckDB and polars scan it): its latest version, or
+    ``version``.
 
     Inside a running asset, another domain's table opens only as a declared read.
     """
     check_read_target(uri)
-    return DeltaTable(uri, storage_options=storage_options).to_pyarrow_dataset()
+    return DeltaTable(uri, version=version, storage_options=storage_options).to_pyarrow_dataset()
 
 
 def read_arrow(
     uri: str,
     columns: Sequence[str] | None = None,
     storage_options: dict[str, str] | None = None,
+    *,
+    version: int | None = None,
 ) -> pa.Table:
-    """Read the latest version of the table (only ``columns`` when given) into Arrow."""
-    dataset = open_dataset(uri, storage_options)
+    """Read the table (only ``columns`` when given) into Arrow: its latest version, or
+    ``version``."""
+    dataset = open_dataset(uri, storage_options, version=version)
     return dataset.to_table(columns=list(columns) if columns is not None else None)
 
 

@@ -11,6 +11,12 @@ Both restore commits carry one rollback run id, so ``publish.quarantine.reconcil
 consistent pair and removes nothing. A materialisation event (``AssetMaterialization``,
 description ``rolled back to version N: <reason>``) is recorded in the Dagster instance, so the UI
 and ``mesh status`` show the rollback as the table's latest materialisation.
+
+A version whose schema differs from the table's current contract (a column added, dropped,
+retyped or made nullable since) is not restored: the result is a :class:`RollbackRefusal` naming
+the columns, and nothing is committed. With ``force`` it is restored all the same, and the
+restore commit (``mesh.forced``, ``mesh.schema_changes``), the Dagster event and the report
+record that it was forced and across which changes.
 """
 
 import datetime as dt
@@ -22,16 +28,23 @@ from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 from pydantic import BaseModel, ConfigDict
 
+from platform_lib.contracts.registry import project_registry
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.lake.committer import Committer
 from platform_lib.lake.publish.run_ids import RUN_ID_METADATA
 from platform_lib.lake.reader import table_exists, table_state
+from platform_lib.lake.schema_changes import ColumnChange, version_schema_changes
 from platform_lib.mesh.graph import Mesh
 from platform_lib.orchestration.keys import to_asset_key
+from platform_lib.quality.contract_schema import contract_arrow_schema
 from platform_lib.settings import MeshSettings, resolve_settings
 
 RESTORED_FROM_METADATA = "mesh.restored_from"
+FORCED_METADATA = "mesh.forced"
+"""Commit metadata of a forced restore: ``"true"``."""
+SCHEMA_CHANGES_METADATA = "mesh.schema_changes"
+"""Commit metadata of a forced restore: the columns that differ, ``; ``-separated."""
 ROLLBACK_RUN_PREFIX = "rollback_"
 
 
@@ -65,6 +78,40 @@ class RollbackReport(BaseModel):
     run_id: str
     """The id in both restore commits' ``mesh.run_id`` metadata."""
     quarantine: QuarantineRollback
+    forced: bool = False
+    """Whether the version was restored across a schema change (``force``)."""
+    schema_changes: list[ColumnChange] = []
+    """The columns of the restored version that differ from the current contract."""
+
+
+class RollbackRefusal(BaseModel):
+    """A rollback refused because the version's schema differs from the current contract."""
+
+    model_config = ConfigDict(frozen=True)
+
+    table: str
+    to_version: int
+    current_version: int
+    schema_changes: list[ColumnChange]
+    """Each differing column: its type at ``to_version`` -> its type in the contract."""
+
+    @property
+    def message(self) -> str:
+        """What was refused and why, with every differing column."""
+        changes = "; ".join(change.render() for change in self.schema_changes)
+        return (
+            f"{self.table}: version {self.to_version} has a schema that differs from the current "
+            f"contract ({changes}); nothing was restored, the table stays at version "
+            f"{self.current_version}"
+        )
+
+    @property
+    def fix(self) -> str:
+        """How to go ahead anyway, or what else to do."""
+        return (
+            "restore it anyway with --force (recorded in the restore commit and the Dagster "
+            "event), or pick a version written under the current contract"
+        )
 
 
 def rollback_table(
@@ -74,8 +121,9 @@ def rollback_table(
     instance: DagsterInstance,
     *,
     reason: str = "",
+    force: bool = False,
     settings: MeshSettings | None = None,
-) -> RollbackReport:
+) -> RollbackReport | RollbackRefusal:
     """Restore ``table`` (and its quarantine) to Delta version ``to_version``.
 
     Args:
@@ -84,7 +132,16 @@ def rollback_table(
         to_version: An existing version other than the current one.
         instance: The Dagster instance the materialisation event is recorded in.
         reason: Why (shown in the event's description and the report).
+        force: Restore a version whose schema differs from the current contract (recorded).
         settings: Where the lake is (default: resolved from the environment).
+
+    Returns:
+        The report of the rollback, or, when the version's schema differs from the current
+        contract and ``force`` is not given, the refusal (nothing committed).
+
+    Raises:
+        MeshError: The table is unknown or was never written, or the version is the current one
+            or does not exist or cannot be restored.
 
     Example:
         >>> rollback_table(mesh, "payments/curated/transactions", 3, instance, reason="bad feed")
@@ -101,13 +158,19 @@ def rollback_table(
     delta = DeltaTable(uri)
     current = delta.version()
     _check_target(key, to_version, current)
+    changes = _schema_changes(key, uri, to_version, settings)
+    if changes and not force:
+        return RollbackRefusal(
+            table=str(key), to_version=to_version, current_version=current, schema_changes=changes
+        )
+    forced = _forced_metadata(changes)
     history = {int(entry["version"]): entry for entry in delta.history()}
     target_commit = history.get(to_version, {})
     run_id = f"{ROLLBACK_RUN_PREFIX}{uuid.uuid4().hex}"
     quarantine, tag = _roll_quarantine_back(key, target_commit, run_id, settings)
     try:
         table_committer.restore_version(
-            to_version, commit_metadata=_commit_metadata(tag, to_version, reason)
+            to_version, commit_metadata={**_commit_metadata(tag, to_version, reason), **forced}
         )
     except DeltaError as error:
         raise MeshError(
@@ -120,7 +183,9 @@ def rollback_table(
     instance.report_runless_asset_event(
         AssetMaterialization(
             asset_key=to_asset_key(key),
-            description=f"rolled back to version {to_version}: {reason or 'no reason given'}",
+            description=f"rolled back to version {to_version}"
+            f"{' (forced across a schema change)' if changes else ''}: "
+            f"{reason or 'no reason given'}",
             metadata={
                 "mesh/delta_version": new_version,
                 "mesh/restored_from": to_version,
@@ -131,6 +196,8 @@ def rollback_table(
                 "mesh/quarantine_version": quarantine.version
                 if quarantine.version is not None
                 else -1,
+                "mesh/forced": bool(changes),
+                "mesh/schema_changes": forced.get(SCHEMA_CHANGES_METADATA, ""),
             },
         )
     )
@@ -143,7 +210,34 @@ def rollback_table(
         reason=reason,
         run_id=tag,
         quarantine=quarantine,
+        forced=bool(changes),
+        schema_changes=changes,
     )
+
+
+def _schema_changes(
+    key: TableKey, uri: str, to_version: int, settings: MeshSettings
+) -> list[ColumnChange]:
+    """How version ``to_version``'s schema differs from the table's current contract."""
+    contract = project_registry(settings.project_root).require(key)
+    try:
+        return version_schema_changes(uri, to_version, contract_arrow_schema(contract))
+    except DeltaError as error:
+        raise MeshError(
+            f"{key}: version {to_version} cannot be read ({error})",
+            fix="its log entry was probably cleaned up; pick a later version "
+            "(see the versions with `mesh status` or the table's history)",
+        ) from error
+
+
+def _forced_metadata(changes: list[ColumnChange]) -> dict[str, str]:
+    """The commit metadata recording a restore forced across ``changes`` (none without)."""
+    if not changes:
+        return {}
+    return {
+        FORCED_METADATA: "true",
+        SCHEMA_CHANGES_METADATA: "; ".join(change.render() for change in changes),
+    }
 
 
 def _check_target(key: TableKey, to_version: int, current: int) -> None:

@@ -66,6 +66,9 @@ class Materialisation(BaseModel):
     run_id: str
     delta_version: int | None
     """The Delta version the run recorded (``mesh/delta_version``), when it recorded one."""
+    description: str | None = None
+    """The event's description, when it has one: a rollback's says so (``rolled back to version
+    N (forced across a schema change): REASON``)."""
 
 
 class CheckState(BaseModel):
@@ -231,6 +234,7 @@ def _last_materialisation(instance: DagsterInstance, key: TableKey) -> Materiali
         time=dt.datetime.fromtimestamp(event.timestamp, dt.UTC),
         run_id=event.run_id,
         delta_version=int(value) if isinstance(value, int | float) and value >= 0 else None,
+        description=event.asset_materialization.description,
     )
 
 

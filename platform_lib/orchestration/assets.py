@@ -37,14 +37,22 @@ from platform_lib.errors import MeshError
 from platform_lib.lake.duckdb_inputs import mask_columns, register_input
 from platform_lib.lake.partitions import PARTITION_RULE, PARTITION_TYPES, PartitionWrite
 from platform_lib.lake.publish import publish_rows
+from platform_lib.lake.publish.append_inputs import InputVersions
 from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
-from platform_lib.lake.reader import open_dataset, read_arrow, table_exists, table_state
+from platform_lib.lake.reader import (
+    latest_version,
+    open_dataset,
+    read_arrow,
+    table_exists,
+    table_state,
+)
 from platform_lib.lake.write_scope import loading_declared_reads, writing_for
 from platform_lib.orchestration.automation import consumer_condition
 from platform_lib.orchestration.keys import to_asset_key
 from platform_lib.orchestration.metadata import (
     READS_METADATA,
+    already_appended_metadata,
     definition_metadata,
     ingest_metadata,
     publish_metadata,
@@ -124,7 +132,7 @@ def table_asset(
             resource.get_connection() as connection,  # open while a DuckDB result streams
         ):
             use_utc(connection)  # a timestamp's day is its UTC day, on any machine
-            rows = _run_compute(spec, context, connection, partition, decisions)
+            rows, inputs = _run_compute(spec, context, connection, partition, decisions)
             request = PublishRequest(
                 key,
                 contract=contract,
@@ -133,9 +141,17 @@ def table_asset(
                 run_id=context.run_id,
                 partition_by=spec.partition_by,
                 partition=partition,
+                inputs=inputs,
             )
             outcome = publish_rows(request, rows)
         checks = [check_result(result) for result in outcome.validation.rules]
+        if outcome.already_appended is not None:
+            metadata = already_appended_metadata(
+                outcome, contract, key.uri(settings), inputs.describe()
+            )
+            context.log.info(f"{key}: {metadata['mesh/note']}")
+            yield MaterializeResult(metadata=metadata, check_results=checks)
+            return
         if not outcome.committed:
             yield from checks
             failed = "; ".join(
@@ -331,13 +347,15 @@ def _run_compute(
     connection: duckdb.DuckDBPyConnection,
     partition: PartitionWrite | None,
     decisions: dict[str, ReadDecision],
-) -> pa.Table | pa.RecordBatchReader:
+) -> tuple[pa.Table | pa.RecordBatchReader, InputVersions]:
     """Load the declared reads (refusing private tables of other domains, masking restricted
     columns as ``decisions`` say), call the domain's function, and return its rows as Arrow (a
-    stream when the function returned one, or a DuckDB relation)."""
+    stream when the function returned one, or a DuckDB relation) with the version of each table
+    read (every read sees that one version)."""
     settings = resolve_settings()
     parameters = inspect.signature(spec.compute).parameters
     arguments: dict[str, Any] = {}
+    versions: dict[str, int] = {}
     with loading_declared_reads():
         for name, read in spec.reads.items():
             decision = decisions[name]
@@ -348,30 +366,36 @@ def _run_compute(
                 raise Failure(
                     description=f"{read.table} has not been materialised yet (no table at {uri})",
                 )
-            _require_arrival_numbers(read.table, uri)
+            version = versions[str(read.table)] = latest_version(uri)
+            _require_arrival_numbers(read.table, uri, version)
             if decision.masked:
-                masked = mask_columns(open_dataset(uri), read.column_names, decision.masked)
+                masked = mask_columns(
+                    open_dataset(uri, version=version), read.column_names, decision.masked
+                )
                 context.log.info(f"{read.table}: columns {', '.join(decision.masked)} masked")
                 register_input(connection, name, masked)
                 if name in parameters:
                     arguments[name] = masked
                 continue
-            register_input(connection, name, open_dataset(uri), read.column_names)
+            register_input(connection, name, open_dataset(uri, version=version), read.column_names)
             if name in parameters:
-                arguments[name] = read_arrow(uri, read.column_names)
+                arguments[name] = read_arrow(uri, read.column_names, version=version)
     if CONTEXT_PARAMETER in parameters:
         arguments[CONTEXT_PARAMETER] = context
     if DUCKDB_PARAMETER in parameters:
         arguments[DUCKDB_PARAMETER] = connection
     if PARTITION_PARAMETER in parameters and partition is not None:
         arguments[PARTITION_PARAMETER] = partition.day
-    return to_arrow(spec.compute(**arguments))
+    return to_arrow(spec.compute(**arguments)), InputVersions.of(versions)
 
 
-def _require_arrival_numbers(key: TableKey, uri: str) -> None:
-    """Stop with a clear failure when the raw table ``key`` was written before raw records had
-    arrival numbers: its next ingestion numbers them (see ``upgrade_to_arrival_order``)."""
-    if key.layer is Layer.RAW and ARRIVAL_SEQUENCE not in open_dataset(uri).schema.names:
+def _require_arrival_numbers(key: TableKey, uri: str, version: int) -> None:
+    """Stop with a clear failure when the raw table ``key`` (read at ``version``) was written
+    before raw records had arrival numbers: its next ingestion numbers them (see
+    ``upgrade_to_arrival_order``)."""
+    if key.layer is not Layer.RAW:
+        return
+    if ARRIVAL_SEQUENCE not in open_dataset(uri, version=version).schema.names:
         raise Failure(
             description=f"{key} has no arrival numbers yet ({ARRIVAL_SEQUENCE}: it was written "
             f"by an earlier version); materialise it first, which numbers its records: "

@@ -88,6 +88,24 @@ def publish_metadata(outcome: PublishOutcome, contract: TableContract, uri: str)
     }
 
 
+def already_appended_metadata(
+    outcome: PublishOutcome, contract: TableContract, uri: str, inputs: str
+) -> dict[str, Any]:
+    """Metadata of a materialisation of an append table that committed nothing: the inputs
+    ``inputs`` (``table@version, ...``) were appended before, at ``outcome.already_appended``."""
+    return {
+        "dagster/uri": uri,
+        "dagster/column_schema": contract_column_schema(contract),
+        "dagster/row_count": outcome.table_rows or 0,
+        "mesh/delta_version": outcome.table_version if outcome.table_version is not None else -1,
+        "mesh/run_id": outcome.run_id,
+        "mesh/contract_version": contract.version,
+        "mesh/already_appended_at": outcome.already_appended,
+        "mesh/note": f"already appended from these inputs ({inputs}) at version "
+        f"{outcome.already_appended}; nothing committed",
+    }
+
+
 def ingest_metadata(
     result: IngestResult, contract: TableContract, uri: str, state: TableState
 ) -> dict[str, Any]:

@@ -177,4 +177,9 @@ def test_the_command_prints_json_and_exits_zero_when_nothing_is_red(
     assert {s["key"] for s in statuses} >= {str(RAW), str(CURATED)}
     curated = next(s for s in statuses if s["key"] == str(CURATED))
     assert curated["health"] == "green" and curated["quarantine_rows"] > 0
-    assert set(curated["last_materialisation"]) == {"time", "run_id", "delta_version"}
+    assert set(curated["last_materialisation"]) == {
+        "time",
+        "run_id",
+        "delta_version",
+        "description",
+    }

@@ -22,6 +22,8 @@ from tests.concurrent_writer import run_together as writers_together
 from tests.conftest import contract_for, publish_request, write_contract
 
 KEY = TableKey.parse("shop/curated/bookings")
+ROWS = 200_000
+"""Rows of each append of ``test_concurrent_appends_of_the_same_inputs_append_once``."""
 
 
 def run_together(tmp_path: Path, jobs: list[Job]) -> list[dict[str, object]]:
@@ -121,6 +123,45 @@ def test_concurrent_publishes_of_different_days_both_land_with_their_quarantine(
         pc.unique(quarantine["at"]).to_pylist()  # the quarantine keeps dates as text
     )
     assert len(pc.unique(published["id"])) == published.num_rows
+
+
+def test_concurrent_appends_of_the_same_inputs_append_once(tmp_path: Path) -> None:
+    """Three runs over the same inputs, released together, twice: each time one appends and the
+    others add nothing (the rows take long enough to validate that all three check the table
+    before the first commits)."""
+    contract = write_contract(tmp_path, str(KEY), BOOKINGS)
+    rounds = {"1": "2026-03-01", "2": "2026-03-02"}
+
+    outcomes = [
+        run_together(
+            tmp_path,
+            [
+                (
+                    "append_inputs",
+                    {
+                        "contract": str(contract),
+                        "key": str(KEY),
+                        "day": day,
+                        "input_version": version,
+                        "rows": str(ROWS),
+                        "run": f"r{version}{writer}",
+                    },
+                )
+                for writer in "abc"
+            ],
+        )
+        for version, day in rounds.items()
+    ]
+
+    lake = tmp_path / "lake"
+    published = read_arrow(str(lake / "shop" / "curated" / "bookings"))
+    quarantine = read_arrow(str(lake / "shop" / "curated" / "bookings__quarantine"))
+    for round_outcomes in outcomes:
+        assert sum(bool(o["committed"]) for o in round_outcomes) == 1, round_outcomes
+        assert all(o["committed"] or o["already_appended"] is not None for o in round_outcomes)
+    assert published.num_rows == 2 * ROWS * 9 // 10
+    assert len(pc.unique(published["id"])) == published.num_rows
+    assert quarantine.num_rows == 2 * ROWS // 10
 
 
 def test_a_conflicting_replace_fails_clearly_and_the_table_stays_whole(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ One core, two modes, one entry point:
   days), and the outcome (:mod:`.outcome`);
 - :mod:`.quarantine`: the quarantine rows, their row hashes and their commit (the text of their
   values: :mod:`.quarantine_text`); :mod:`.run_ids`;
+- :mod:`.append_inputs`: an append records the input versions it consumed and commits nothing
+  when the same inputs were appended already;
 - :mod:`.whole`: ``publish``, a batch in memory validated in one pass;
 - :mod:`.stream`: ``publish_stream``, batches validated and written as they arrive;
 - :mod:`.arrival_order`: rows carrying the raw layer's arrival sequence validated in arrival

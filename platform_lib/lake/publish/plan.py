@@ -19,14 +19,15 @@ import pyarrow as pa
 from platform_lib.contracts.model import TableContract
 from platform_lib.contracts.rules import Unique
 from platform_lib.errors import MeshError
-from platform_lib.lake.committer import Committer, WriteMode, WriteResult
+from platform_lib.lake.committer import Committer, WriteConflict, WriteMode, WriteResult
 from platform_lib.lake.key_lookup import values_already_held
 from platform_lib.lake.partitions import PartitionWrite
+from platform_lib.lake.publish.append_inputs import AlreadyAppended, AppendGuard
 from platform_lib.lake.publish.outcome import PublishOutcome, WritePath
 from platform_lib.lake.publish.quarantine import keep_rejected, quarantine_rows, reconcile
 from platform_lib.lake.publish.request import PublishRequest
 from platform_lib.lake.publish.run_ids import check_run_id, run_tag
-from platform_lib.lake.reader import table_exists, table_state
+from platform_lib.lake.reader import open_dataset, table_exists, table_state
 from platform_lib.quality.contract_schema import contract_arrow_schema
 from platform_lib.quality.results import ValidationResult
 
@@ -54,6 +55,57 @@ class PublishPlan:
     def tag(self) -> dict[str, str]:
         """The commit metadata of both commits: the run id."""
         return run_tag(self.request.run_id)
+
+    def append_guard(self) -> AppendGuard | None:
+        """For an append of known inputs (no partition): whether they were appended already
+        (see :mod:`~platform_lib.lake.publish.append_inputs`); None for any other publish."""
+        inputs = self.request.inputs
+        if inputs is None or not inputs.versions or self.mode is not WriteMode.APPEND:
+            return None
+        if self.partition is not None:
+            return None
+        return AppendGuard.check(self.table.uri, inputs)
+
+    def write_valid(
+        self, rows: pa.Table | pa.RecordBatchReader, guard: AppendGuard | None
+    ) -> WriteResult | AlreadyAppended:
+        """Commit the valid ``rows`` to the table, tagged with the run (and, for a guarded
+        append, its inputs, on the version the guard checked).
+
+        Returns:
+            The commit, or, when a concurrent run appended the same inputs first, the version
+            it committed (nothing was committed here).
+
+        Raises:
+            WriteConflict: Another writer won, and not with the same inputs.
+        """
+        metadata = {**self.tag, **(guard.inputs.commit_metadata() if guard else {})}
+        try:
+            return self.table.write_table(
+                rows,
+                mode=self.mode,
+                partition_by=self.partition_by,
+                commit_metadata=metadata,
+                predicate=self.predicate,
+                transaction=guard.transaction if guard else None,
+            )
+        except WriteConflict:
+            earlier = guard.appended_since(self.table.uri) if guard else None
+            if earlier is None:
+                raise
+            self._hand_quarantine_to(earlier)
+            return earlier
+
+    def _hand_quarantine_to(self, winner: AlreadyAppended) -> None:
+        """After losing the append to ``winner``: an empty quarantine commit tagged with its run,
+        so the quarantine rows this run added (the same as the winner's) are not taken for an
+        interrupted run's (see :mod:`~platform_lib.lake.publish.append_inputs`)."""
+        if winner.run_id is None or not table_exists(self.quarantine.uri):
+            return
+        empty = open_dataset(self.quarantine.uri).schema.empty_table()
+        self.quarantine.write_table(
+            empty, mode=WriteMode.APPEND, commit_metadata=run_tag(winner.run_id)
+        )
 
     def reconcile(self) -> int:
         """Remove the quarantine rows of an interrupted run (only the day's for a partition);
@@ -103,7 +155,7 @@ class PublishPlan:
         *,
         path: WritePath,
         reconciled_rows: int,
-        published: WriteResult | None = None,
+        published: WriteResult | AlreadyAppended | None = None,
         quarantined: WriteResult | None = None,
         batches: int = 1,
     ) -> PublishOutcome:
@@ -113,12 +165,14 @@ class PublishPlan:
             key=self.request.key,
             run_id=self.request.run_id,
             validation=validation,
-            published=published,
+            published=published if isinstance(published, WriteResult) else None,
             quarantined=quarantined,
             table_rows=state.rows if state else None,
+            table_version=state.version if state else None,
             reconciled_rows=reconciled_rows,
             path=path,
             batches=batches,
+            already_appended=published.version if isinstance(published, AlreadyAppended) else None,
         )
 
 

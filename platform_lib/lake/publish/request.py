@@ -6,6 +6,7 @@ from platform_lib.contracts.model import TableContract
 from platform_lib.conventions import TableKey
 from platform_lib.lake.committer import WriteMode
 from platform_lib.lake.partitions import PartitionWrite
+from platform_lib.lake.publish.append_inputs import InputVersions
 from platform_lib.settings import MeshSettings
 
 
@@ -32,3 +33,7 @@ class PublishRequest:
     partition: PartitionWrite | None = None
     """One day of a daily-partitioned table: it replaces that day only, a row of another day is
     quarantined, and unique columns stay unique across days."""
+    inputs: InputVersions | None = None
+    """The versions of the tables the rows were computed from: an append (without a partition)
+    commits nothing when an append of the same inputs is still in effect (see
+    :mod:`~platform_lib.lake.publish.append_inputs`)."""

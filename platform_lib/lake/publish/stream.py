@@ -38,6 +38,7 @@ import pyarrow as pa
 
 from platform_lib.errors import MeshError
 from platform_lib.lake.committer import WriteResult, check_stream_predicate
+from platform_lib.lake.publish.append_inputs import AlreadyAppended
 from platform_lib.lake.publish.arrival_order import stream_in_arrival_order
 from platform_lib.lake.publish.outcome import PublishOutcome, WritePath
 from platform_lib.lake.publish.plan import PublishPlan, plan_publish
@@ -96,7 +97,8 @@ def publish_stream(
         spool_dir: Where the temporary spools go (default: the system's temporary folder).
 
     Returns:
-        The verdicts and the commits made (none when blocked), with ``path=STREAM``.
+        The verdicts and the commits made (none when blocked, or for an append whose inputs
+        were appended already: ``already_appended``), with ``path=STREAM``.
 
     Raises:
         MeshError: ``REPLACE_PARTITIONS`` without a predicate, a predicate with another mode,
@@ -110,29 +112,26 @@ def publish_stream(
     plan = plan_publish(request, predicate)
     check_stream_predicate(plan.mode, plan.predicate)
     _check_runtime()
-    reconciled = plan.reconcile()
+    guard = plan.append_guard()
+    already = guard.already if guard else None
+    reconciled = plan.reconcile() if already is None else 0
     batches = stream_in_arrival_order(batches, request.key)
     end = _StreamEnd()
-    published: WriteResult | None = None
+    published: WriteResult | AlreadyAppended | None = None
     with (
         tempfile.TemporaryDirectory(prefix="mesh-publish-", dir=spool_dir) as folder,
         StreamValidator(plan.contract, batches.schema, spool_dir=Path(folder)) as checker,
         ThreadPoolExecutor(1, thread_name_prefix="mesh-publish") as off_runtime,
     ):
-        if checker.blocked_by_schema is None:
+        if checker.blocked_by_schema is None and already is None:
             spool = Path(folder) / _REJECTED_SPOOL
             valid = _valid_batches(plan, batches, checker, batch_rows, spool, off_runtime, end)
             try:
-                published = plan.table.write_table(
-                    valid,
-                    mode=plan.mode,
-                    partition_by=plan.partition_by,
-                    commit_metadata=plan.tag,
-                    predicate=plan.predicate,
-                )
+                published = plan.write_valid(valid, guard)
             except _Blocked:
                 published = None  # the table commits nothing
-        else:  # nothing can be published; the verdict counts the rows all the same
+        else:  # nothing is published (blocked, or appended already): the rows are checked
+            published = already
             with batches:
                 for batch in batches:
                     checker.check(batch)

@@ -23,30 +23,31 @@ def publish(request: PublishRequest, batch: pa.Table) -> PublishOutcome:
     :mod:`~platform_lib.lake.publish.arrival_order`): of duplicates, the first to arrive wins.
 
     Returns:
-        The verdicts and the commits made (none when blocked), with ``path=WHOLE_TABLE``.
+        The verdicts and the commits made (none when blocked, or for an append whose inputs
+        were appended already: ``already_appended``), with ``path=WHOLE_TABLE``.
 
     Example:
         >>> publish(PublishRequest(key, contract=contract, mode=WriteMode.OVERWRITE,
         ...                        settings=resolve_settings(), run_id="run-1"), rows)
     """
     plan = plan_publish(request)
-    reconciled = plan.reconcile()
+    guard = plan.append_guard()
+    already = guard.already if guard else None
+    reconciled = plan.reconcile() if already is None else 0
     batch = in_arrival_order(batch)
     checked = validate_batch(batch, plan.contract, taken=plan.published_elsewhere(batch))
+    if already is not None:  # validated for the checks' sake; nothing is committed
+        return plan.outcome(
+            checked.result, path=WritePath.WHOLE_TABLE, reconciled_rows=0, published=already
+        )
     if checked.result.blocked:
         return plan.outcome(checked.result, path=WritePath.WHOLE_TABLE, reconciled_rows=reconciled)
     quarantined = plan.keep_rejected(plan.quarantine_rows(checked.rejected))
-    published = plan.table.write_table(
-        checked.valid,
-        mode=plan.mode,
-        partition_by=plan.partition_by,
-        commit_metadata=plan.tag,
-        predicate=plan.predicate,
-    )
+    written = plan.write_valid(checked.valid, guard)
     return plan.outcome(
         checked.result,
         path=WritePath.WHOLE_TABLE,
         reconciled_rows=reconciled,
-        published=published,
+        published=written,
         quarantined=quarantined,
     )
