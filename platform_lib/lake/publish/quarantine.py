@@ -152,12 +152,13 @@ def _quarantine(
     """
     if mode is WriteMode.OVERWRITE:
         return quarantine.write_table(rejected, mode=WriteMode.OVERWRITE, commit_metadata=tag)
-    if not table_exists(quarantine.uri):
-        if rejected.num_rows == 0:
+    if rejected.num_rows == 0:
+        if not table_exists(quarantine.uri):
             return None
+        # still a commit of the run: reconcile reads the last one's run id
         return quarantine.write_table(rejected, mode=WriteMode.APPEND, commit_metadata=tag)
-    if rejected.num_rows == 0:  # still a commit of the run: reconcile reads the last one's run id
-        return quarantine.write_table(rejected, mode=WriteMode.APPEND, commit_metadata=tag)
+    # by row hash, also for the first rows: runs creating the quarantine at the same time with
+    # the same rejected rows (appends of the same inputs) must not each add them
     return quarantine.insert_new_rows(rejected, key_columns=(ROW_HASH_COLUMN,), commit_metadata=tag)
 
 
