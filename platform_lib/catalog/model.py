@@ -160,7 +160,7 @@ class CatalogModel(BaseModel):
     tables: list[CatalogTable]
     problems: list[Violation] = Field(
         default_factory=list,
-        description="What stopped a code location (its tables are unknown, so not listed).",
+        description="What stopped a code location or a table (not listed, being unknown).",
     )
 
     @property
@@ -184,8 +184,8 @@ def page_name(key: str) -> str:
 def build_catalog(*, now: dt.datetime | None = None) -> CatalogModel:
     """Gather the catalog of the mesh the environment points at (see ``resolve_settings``).
 
-    A code location that does not load is kept as one of the model's ``problems``; the tables of
-    the others are all there.
+    A code location that does not load, or a table whose contract cannot be used, is kept as one
+    of the model's ``problems``; the other tables are all there.
     """
     settings = resolve_settings()
     mesh = load_mesh(settings.project_root)

@@ -265,11 +265,11 @@ def _source_line(model: CatalogModel) -> str:
 
 
 def _problems(model: CatalogModel) -> str:
-    """The code locations that did not load, one line each (their tables are not listed)."""
+    """The code locations and tables that did not load, one line each (not listed as tables)."""
     if not model.problems:
         return ""
     items = "".join(
-        f'<li><b>{_e(p.domain)}</b>: {_e(p.message)} <span class="muted">(fix: {_e(p.fix)})'
+        f'<li><b>{_e(p.subject)}</b>: {_e(p.message)} <span class="muted">(fix: {_e(p.fix)})'
         "</span></li>"
         for p in model.problems
     )

@@ -26,9 +26,9 @@ def catalog(
     Each table gets a page with its contract (owners, access, columns, classifications,
     freshness SLA), its consumers and producers, the lake's row count and Delta version and,
     when a Dagster instance exists at DAGSTER_HOME, its latest materialisation and checks.
-    The pages need no server: open index.html in a browser. A code location that does not load
-    is listed on the index page and reported on one line; the catalog of the others is written
-    and the command exits 1.
+    The pages need no server: open index.html in a browser. A code location that does not load,
+    or a table whose contract cannot be used, is listed on the index page and reported on one
+    line; the catalog of the others is written and the command exits 1.
 
     Example: mesh catalog --out build/catalog
     """

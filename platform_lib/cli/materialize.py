@@ -68,9 +68,10 @@ def materialize(
     fails or a blocking check stops it, the tables that read it are skipped and reported.
     Exits 1 when any table was not materialised.
 
-    A code location that does not load (or whose contract is broken) stops only what names it:
-    --all runs every other domain, reports it on one line and exits 1; --domain and --select
-    stop on it only when they name it.
+    A code location that does not load stops only what names it: --all runs every other domain,
+    reports it on one line and exits 1; --domain and --select stop on it only when they name it.
+    A table whose contract (or the contract of a table it reads) is broken is not run: it is
+    reported on one line and the command exits 1, or stops when it is all that was selected.
 
     A daily-partitioned table is written one day per run: name the days with --partition or
     --partition-range. Without either, --all and --domain leave those tables out (and say so).
@@ -89,7 +90,9 @@ def materialize(
     mesh = load_mesh(settings.project_root)
     if domain or patterns or not mesh.tables:
         mesh.require_loaded(domains=domain or (), patterns=patterns)
-    broken = mesh.problems if all_tables else ()
+    broken = (
+        mesh.problems if all_tables else mesh.not_loaded_in(domains=domain or (), patterns=patterns)
+    )
     selected = mesh.select(domains=domain or (), patterns=patterns)
     if partition and partition_range:
         raise MeshError(

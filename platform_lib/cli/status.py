@@ -42,8 +42,9 @@ def status(
     its contract's freshness SLA; amber when it was never materialised or a non-blocking
     table-level check failed; green otherwise. Row-level rules do not colour a table: their
     breakers are quarantined, shown as rows by rule. Exit code 0 when no table is red, 1 when
-    one is (usable in CI and scripts). A code location that does not load is reported on one
-    line (on stderr) and exits 1 too; its tables are not listed.
+    one is (usable in CI and scripts). A code location that does not load, or a table whose
+    contract cannot be used, is reported on one line (on stderr) and exits 1 too; its tables
+    are not listed.
 
     Example: mesh status --domain payments --json
     """
@@ -52,7 +53,7 @@ def status(
     if domain:
         mesh.require_loaded(domains=[domain])
     statuses = mesh_status(mesh, dagster_instance(settings), domain=domain, settings=settings)
-    broken = () if domain else mesh.problems
+    broken = mesh.not_loaded_in(domains=[domain]) if domain else mesh.problems
     if as_json:
         typer.echo(json.dumps([s.model_dump(mode="json") for s in statuses], indent=2))
     else:

@@ -21,8 +21,8 @@ def tables(
 ) -> None:
     """List every table of the mesh with its location, Delta version and row count.
 
-    A code location that does not load is reported on one line (on stderr), its tables are not
-    listed, and the command exits 1.
+    A code location that does not load, or a table whose contract cannot be used, is reported on
+    one line (on stderr), its tables are not listed, and the command exits 1.
 
     Example: mesh tables --json
     """

@@ -47,6 +47,10 @@ class BrokenContractError(MeshError):
             f"[{finding.rule_id}] {finding.message}",
             fix=finding.fix,
         )
+        self.key = key
+        """The table whose contract it is."""
+        self.finding = finding
+        """The file's first finding."""
         self.source = finding.file
         """The broken contract file."""
 

@@ -4,8 +4,8 @@ Everything is evaluated that can be: a location that fails to import or a contra
 parse is reported once, and the rest is still checked. What follows from such a problem is not
 reported again: the tables of a location that did not load are unknown, not missing (no
 ``contract-coverage`` for their contracts, no ``consumer-producer`` for their readers), a broken
-contract is not a removed table (``breaking-change``), and a location stopped by a broken contract
-is that contract's finding.
+contract is not a removed table (``breaking-change``), and a location or a table stopped by a
+broken contract (``location-import``, ``table-load``) is that contract's finding.
 """
 
 import datetime as dt
@@ -118,17 +118,18 @@ def check_mesh(
 
 
 class _Unknown(BaseModel):
-    """What the check cannot judge: the domains whose location did not load, and the tables
-    whose contract file is broken."""
+    """What the check cannot judge: the domains whose location did not load, the tables whose
+    contract file is broken, and the tables that did not load because a contract they read is."""
 
     model_config = ConfigDict(frozen=True)
 
     domains: frozenset[str]
     contracts: frozenset[TableKey]
+    tables: frozenset[TableKey]
 
     def table(self, key: TableKey) -> bool:
-        """Whether ``key``'s location did not load or its contract is broken."""
-        return key.domain in self.domains or key in self.contracts
+        """Whether ``key``'s location did not load, its contract is broken or it did not load."""
+        return key.domain in self.domains or key in self.contracts or key in self.tables
 
 
 def _unknown(mesh: Mesh, loads: list[ContractLoad]) -> _Unknown:
@@ -137,6 +138,7 @@ def _unknown(mesh: Mesh, loads: list[ContractLoad]) -> _Unknown:
         contracts=frozenset(
             key for key in (_key_of(load) for load in loads if load.findings) if key is not None
         ),
+        tables=frozenset(mesh.not_loaded),
     )
 
 

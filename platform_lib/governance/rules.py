@@ -7,6 +7,7 @@ Every rule has an id, a one-line rationale and can be exempted for one subject i
 RULES: dict[str, str] = {
     "contract-lint": "Contracts are valid ODCS and follow the platform's conventions.",
     "location-import": "Every code location loads, so the mesh can be checked at all.",
+    "table-load": "Every table loads: its contract and those of the tables it reads are usable.",
     "key-layout": "Asset keys are [domain, layer, table], the domain being the code location.",
     "key-ownership": "A table belongs to one domain; two definitions of a key hide one silently.",
     "owners": "Every table has owners, so an incident reaches a team.",

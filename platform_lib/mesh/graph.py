@@ -6,13 +6,14 @@ Definitions, which the runtime commands run. :func:`load_mesh_facts` keeps only 
 reused from :mod:`platform_lib.mesh.location_cache` for a location whose files and contracts did
 not change, so ``mesh check`` imports neither Dagster nor the domains on a cache hit.
 
-Neither stops at the first problem: a location that fails to import, a key that breaks the
-``[domain, layer, table]`` layout or a key defined twice becomes a violation (``location-import``,
-``key-layout``, ``key-ownership``) and the rest is still loaded. What a problem blocks is decided
-in one place, :meth:`Mesh.require_loaded`: a command acting on some domains or tables stops only on
-a problem of a location it names; a command over the whole mesh (``mesh materialize --all``,
-``mesh status``, ``mesh tables``, ``mesh catalog``) works on the loaded locations and reports each
-problem (:attr:`Mesh.problems`) on one line.
+Neither stops at the first problem: a location that fails to import, a table whose contract (or
+a contract it reads) is broken, a key that breaks the ``[domain, layer, table]`` layout or a key
+defined twice becomes a violation (``location-import``, ``table-load``, ``key-layout``,
+``key-ownership``) and the rest is still loaded. What a problem blocks is decided in one place,
+:meth:`Mesh.require_loaded`: a command acting on some domains or tables stops only on a problem of
+a location it names, or when every table it names did not load (it reports the others); a command
+over the whole mesh (``mesh materialize --all``, ``mesh status``, ``mesh tables``, ``mesh
+catalog``) works on what loaded and reports each problem (:attr:`Mesh.problems`) on one line.
 """
 
 from collections.abc import Iterable
@@ -25,7 +26,7 @@ from platform_lib.cache import ResultCache
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
 from platform_lib.mesh.location_cache import ContractState, cached_location_facts
-from platform_lib.mesh.location_facts import LocationFacts, MeshTable
+from platform_lib.mesh.location_facts import TABLE_LOAD_RULE, LocationFacts, MeshTable
 from platform_lib.mesh.violations import Level, Violation
 from platform_lib.mesh.workspace import WORKSPACE_FILE, declared_at, read_workspace_modules
 
@@ -69,6 +70,16 @@ class Mesh:
         """The names of the code locations that imported, in workspace order."""
         return [location.name for location in self.locations if location.defs is not None]
 
+    @property
+    def not_loaded(self) -> dict[TableKey, Violation]:
+        """The tables a location defines but cannot materialise (a contract they need is broken),
+        each with its ``table-load`` problem; they are not in :attr:`tables`."""
+        return {
+            TableKey.parse(problem.subject): problem
+            for problem in self.problems
+            if problem.rule_id == TABLE_LOAD_RULE
+        }
+
     def require_loaded(
         self, *, domains: Iterable[str] = (), patterns: Iterable[str] = ()
     ) -> "Mesh":
@@ -76,21 +87,38 @@ class Mesh:
 
         With ``domains`` or ``patterns`` (``domain/layer/table`` globs, as :meth:`select` takes),
         only a problem of a location they name stops the command: a broken location elsewhere
-        does not matter. With neither, every location and table must have loaded.
+        does not matter. A table that did not load stops it only when nothing else asked for
+        did (:meth:`not_loaded_in` lists the others, for the command to report). With neither,
+        every location and table must have loaded.
 
         Example:
             >>> load_mesh(root).require_loaded(patterns=["fraud/*"]).select(patterns=["fraud/*"])
         """
         named = [d.strip() for d in domains]
-        globs = [p.strip().split("/")[0] for p in patterns if p.strip()]
+        wanted = [p.strip() for p in patterns if p.strip()]
+        globs = [p.split("/")[0] for p in wanted]
         for problem in self.problems:
+            if problem.rule_id == TABLE_LOAD_RULE and (named or globs):
+                continue
             if (
                 (not named and not globs)
                 or problem.domain in named
                 or any(fnmatchcase(problem.domain, glob) for glob in globs)
             ):
                 raise MeshError(problem_line(problem), fix=problem.fix)
+        asked = self.not_loaded_in(domains=named, patterns=wanted)
+        if asked and not any(_matches(key, named, wanted) for key in self.tables):
+            raise MeshError(problem_line(asked[0]), fix=asked[0].fix)
         return self
+
+    def not_loaded_in(
+        self, *, domains: Iterable[str] = (), patterns: Iterable[str] = ()
+    ) -> list[Violation]:
+        """The problems of the tables of ``domains`` or matching ``patterns`` that did not load
+        (:attr:`not_loaded`); with neither, of every such table."""
+        named = [d.strip() for d in domains]
+        wanted = [p.strip() for p in patterns if p.strip()]
+        return [problem for key, problem in self.not_loaded.items() if _matches(key, named, wanted)]
 
     def location(self, name: str) -> CodeLocation:
         """The code location called ``name``."""
@@ -134,13 +162,7 @@ class Mesh:
         """
         wanted_domains = [self.location(d).name for d in domains]
         wanted_patterns = [p.strip() for p in patterns if p.strip()]
-        chosen = [
-            key
-            for key in self.tables
-            if (not wanted_domains and not wanted_patterns)
-            or key.domain in wanted_domains
-            or any(fnmatchcase(str(key), p) for p in wanted_patterns)
-        ]
+        chosen = [key for key in self.tables if _matches(key, wanted_domains, wanted_patterns)]
         if not chosen:
             raise MeshError(
                 f"no table matches {', '.join(wanted_patterns) or 'the selection'}",
@@ -149,11 +171,22 @@ class Mesh:
         return chosen
 
 
+def _matches(key: TableKey, domains: list[str], patterns: list[str]) -> bool:
+    """Whether ``key`` is a table of ``domains`` or matches one of ``patterns`` (with neither:
+    every table is)."""
+    if not domains and not patterns:
+        return True
+    return key.domain in domains or any(fnmatchcase(str(key), p) for p in patterns)
+
+
 def problem_line(problem: Violation) -> str:
-    """A loading problem as one line naming its location: ``broken location NAME: ...`` for a
-    location that did not import, ``location NAME [rule]: ...`` for a table it left out."""
+    """A loading problem as one line naming what it stops: ``broken location NAME: ...`` for a
+    location that did not import, ``broken table KEY: ...`` for a table it cannot materialise,
+    ``location NAME [rule]: ...`` for a table it left out."""
     if problem.rule_id == "location-import":
         return f"broken location {problem.domain}: {problem.message}"
+    if problem.rule_id == TABLE_LOAD_RULE:
+        return f"broken table {problem.subject}: {problem.message}"
     return f"location {problem.domain} [{problem.rule_id}]: {problem.message}"
 
 
@@ -202,6 +235,7 @@ def _assemble(loaded: Iterable[tuple[CodeLocation, LocationFacts]]) -> Mesh:
         locations.append(location)
         if facts.problem is not None:
             problems.append(facts.problem)
+        problems += facts.not_loaded
         problems += [_layout_problem(location.name, key) for key in facts.foreign_keys]
         for table in facts.tables:
             key = table.key

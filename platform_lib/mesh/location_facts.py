@@ -5,6 +5,10 @@ from dataclasses import dataclass
 from platform_lib.conventions import TableKey
 from platform_lib.mesh.violations import Violation
 
+TABLE_LOAD_RULE = "table-load"
+"""The rule of a table its location defines but cannot materialise: a contract it needs is
+broken (its own, or that of a table it reads)."""
+
 
 @dataclass(frozen=True)
 class DeclaredRead:
@@ -43,5 +47,8 @@ class LocationFacts:
     """Its materialisable asset keys of any other shape."""
     problem: Violation | None = None
     """Why it could not be imported, if it could not (a ``location-import`` error)."""
+    not_loaded: tuple[Violation, ...] = ()
+    """Its tables that cannot be materialised because a contract they need is broken, one
+    ``table-load`` error each (subject: the table's key, cause: the broken contract file)."""
     consulted: tuple[TableKey, ...] = ()
     """The tables whose contracts the import asked for: what a cached result depends on."""

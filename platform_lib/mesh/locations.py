@@ -17,11 +17,16 @@ from dagster import AssetKey, Definitions
 from platform_lib.contracts.registry import BrokenContractError, consulted_keys
 from platform_lib.conventions import TableKey
 from platform_lib.errors import MeshError
-from platform_lib.mesh.location_facts import DeclaredRead, LocationFacts, MeshTable
+from platform_lib.mesh.location_facts import (
+    TABLE_LOAD_RULE,
+    DeclaredRead,
+    LocationFacts,
+    MeshTable,
+)
 from platform_lib.mesh.violations import Level, Violation
 from platform_lib.mesh.workspace import WORKSPACE_FILE
 from platform_lib.orchestration.keys import from_asset_key
-from platform_lib.orchestration.metadata import READS_METADATA
+from platform_lib.orchestration.metadata import NOT_LOADED_METADATA, READS_METADATA
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ def import_location(
 
 def _facts(name: str, defs: Definitions, consulted: tuple[TableKey, ...]) -> LocationFacts:
     tables: list[MeshTable] = []
+    not_loaded: list[Violation] = []
     foreign: list[str] = []
     graph = defs.resolve_asset_graph()
     for asset_key in sorted(graph.materializable_asset_keys):
@@ -65,6 +71,10 @@ def _facts(name: str, defs: Definitions, consulted: tuple[TableKey, ...]) -> Loc
             foreign.append(asset_key.to_user_string())
             continue
         node = graph.get(asset_key)
+        problem = _not_loaded(name, key, node.metadata.get(NOT_LOADED_METADATA))
+        if problem is not None:
+            not_loaded.append(problem)
+            continue
         tables.append(
             MeshTable(
                 key=key,
@@ -78,7 +88,29 @@ def _facts(name: str, defs: Definitions, consulted: tuple[TableKey, ...]) -> Loc
                 partitioned=node.partitions_def is not None,
             )
         )
-    return LocationFacts(tables=tuple(tables), foreign_keys=tuple(foreign), consulted=consulted)
+    return LocationFacts(
+        tables=tuple(tables),
+        foreign_keys=tuple(foreign),
+        not_loaded=tuple(not_loaded),
+        consulted=consulted,
+    )
+
+
+def _not_loaded(name: str, key: TableKey, value: object) -> Violation | None:
+    """The ``table-load`` error of a table defined as not loaded (its ``mesh/not_loaded``
+    metadata), else None."""
+    reason = getattr(value, "value", value)
+    if not isinstance(reason, dict):
+        return None
+    return Violation(
+        rule_id=TABLE_LOAD_RULE,
+        level=Level.ERROR,
+        domain=name,
+        subject=str(key),
+        message=str(reason["message"]),
+        fix=str(reason["fix"]),
+        cause=str(reason["cause"]),
+    )
 
 
 def _import(name: str, module_name: str, declared_at: str) -> Definitions | Violation:

@@ -5,8 +5,9 @@ import importlib
 import pkgutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
-from dagster import Definitions
+from dagster import AssetsDefinition, Definitions
 from dagster_duckdb import DuckDBResource
 
 from platform_lib.contracts.registry import ContractRegistry, project_registry
@@ -16,8 +17,9 @@ from platform_lib.lake.raw_ingest import LandingSource
 from platform_lib.orchestration.alert_sensors import alert_sensor
 from platform_lib.orchestration.assets import DUCKDB_RESOURCE, raw_asset, table_asset
 from platform_lib.orchestration.automation import domain_sensors
+from platform_lib.orchestration.not_loaded import not_loaded_asset, unusable_contract
 from platform_lib.orchestration.table_spec import TableSpec
-from platform_lib.settings import resolve_settings
+from platform_lib.settings import MeshSettings, resolve_settings
 
 
 def domain_definitions(
@@ -30,7 +32,9 @@ def domain_definitions(
     """The Dagster definitions of one domain, with the mesh's conventions and contracts applied.
 
     Every table (raw ones included) needs a contract in ``contracts/<domain>/<layer>/``: it gives
-    the table's owners, schema, checks and freshness.
+    the table's owners, schema, checks and freshness. A table whose contract, or the contract of a
+    table it reads, is a broken file does not stop the others: it is defined without them and
+    cannot be materialised (:mod:`platform_lib.orchestration.not_loaded`).
 
     Args:
         domain: The domain's name; the first part of each of its asset keys and its group.
@@ -47,36 +51,62 @@ def domain_definitions(
         registry = contracts or project_registry(settings.project_root)
         raw_keys = [TableKey(domain=domain, layer=Layer.RAW, table=s.table) for s in sources]
         _check_unique_keys(domain, [*raw_keys, *(t.key(domain) for t in tables)])
-        assets = [
-            raw_asset(source, domain, registry.require(key), settings=settings)
-            for source, key in zip(sources, raw_keys, strict=True)
-        ]
-        assets += [
-            table_asset(
-                spec,
-                domain,
-                registry.require(spec.key(domain)),
-                settings=settings,
-                contracts=registry,
-            )
-            for spec in tables
-        ]
+        built = _DomainAssets()
+        for source, key in zip(sources, raw_keys, strict=True):
+            built.add_raw(source, key, domain, registry, settings)
+        for spec in tables:
+            built.add_table(spec, domain, registry, settings)
+        loaded = [key for _, key in built.sources] + built.tables
         return Definitions(
-            assets=assets,
+            assets=built.assets,
             resources={DUCKDB_RESOURCE: DuckDBResource(database=":memory:")},
             sensors=[
                 *domain_sensors(
-                    domain,
-                    sources=list(zip(sources, raw_keys, strict=True)),
-                    tables=[spec.key(domain) for spec in tables],
-                    settings=settings,
+                    domain, sources=built.sources, tables=built.tables, settings=settings
                 ),
-                alert_sensor(
-                    domain,
-                    [registry.require(k) for k in (*raw_keys, *(t.key(domain) for t in tables))],
-                ),
+                alert_sensor(domain, [registry.require(key) for key in loaded]),
             ],
         )
+
+
+@dataclass
+class _DomainAssets:
+    """A domain's assets as they are built, and which of its tables loaded (the others, whose
+    contracts cannot be used, get no sensor)."""
+
+    assets: list[AssetsDefinition] = field(default_factory=list)
+    sources: list[tuple[LandingSource, TableKey]] = field(default_factory=list)
+    tables: list[TableKey] = field(default_factory=list)
+
+    def add_raw(
+        self,
+        source: LandingSource,
+        key: TableKey,
+        domain: str,
+        registry: ContractRegistry,
+        settings: MeshSettings,
+    ) -> None:
+        reason = unusable_contract(key, (), registry)
+        if reason is not None:
+            self.assets.append(not_loaded_asset(reason, domain))
+            return
+        self.assets.append(raw_asset(source, domain, registry.require(key), settings=settings))
+        self.sources.append((source, key))
+
+    def add_table(
+        self, spec: TableSpec, domain: str, registry: ContractRegistry, settings: MeshSettings
+    ) -> None:
+        key = spec.key(domain)
+        upstream = [read.table for read in spec.reads.values()]
+        reason = unusable_contract(key, upstream, registry)
+        if reason is not None:
+            self.assets.append(not_loaded_asset(reason, domain, deps=upstream))
+            return
+        contract = registry.require(key)
+        self.assets.append(
+            table_asset(spec, domain, contract, settings=settings, contracts=registry)
+        )
+        self.tables.append(key)
 
 
 @contextmanager

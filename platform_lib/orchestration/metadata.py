@@ -48,6 +48,11 @@ READS_METADATA = "mesh/reads"
 """Definition metadata listing an asset's declared reads (read back by ``mesh check``)."""
 
 
+NOT_LOADED_METADATA = "mesh/not_loaded"
+"""Definition metadata of a table that cannot be materialised because a contract it needs is
+broken: ``{"message", "fix", "cause"}`` (read back by the mesh, which reports it)."""
+
+
 def reads_metadata(reads: Iterable[Read]) -> MetadataValue:
     """The declared reads as JSON metadata: table, accepted major, columns with expected types."""
     return MetadataValue.json(

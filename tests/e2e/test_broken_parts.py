@@ -1,9 +1,9 @@
 """A broken code location or contract affects only what depends on it.
 
-Each test breaks one part of a scratch copy of the demo mesh (finance's location, or payments'
-settlements contract) and runs the commands a team runs: the healthy domains are materialised,
-listed and checked, and the broken part is reported once, as one line naming the location, the
-file and line, and the fix.
+Each test breaks one part of a scratch copy of the demo mesh (finance's location, or one of
+payments' contracts) and runs the commands a team runs: what does not depend on the broken part is
+materialised, listed and checked, and the broken part is reported once, as one line naming the
+location (or the table), the file and line, and the fix.
 """
 
 import json
@@ -116,37 +116,83 @@ def test_a_broken_location_stops_only_itself(
         assert where in errors[0]["message"]
 
 
+def not_loaded(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """The lines of the output naming a table as broken, by table."""
+    found: dict[str, str] = {}
+    for line in (result.stdout + result.stderr).splitlines():
+        if line.startswith("broken table "):
+            key = line.removeprefix("broken table ").split(":", 1)[0]
+            assert key not in found, f"{key} reported twice"
+            found[key] = line
+    return found
+
+
+@pytest.mark.parametrize(
+    ("broken", "readers"),
+    [
+        ("payments/product/settlements", set()),
+        ("payments/product/settlements_v2", {"finance/product/reconciliation"}),
+        (
+            "payments/raw/transactions",
+            {"payments/curated/transactions", "fraud/product/account_risk"},
+        ),
+    ],
+)
 def test_a_broken_contract_stops_only_what_reads_it(
-    project: tuple[Path, dict[str, str]],
+    project: tuple[Path, dict[str, str]], tmp_path: Path, broken: str, readers: set[str]
 ) -> None:
     root, _ = project
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "the demo mesh")
     assert mesh(project, "materialize", "--all").returncode == 0
-    settlements = root / "contracts" / "payments" / "product" / "settlements.odcs.yaml"
-    settlements.write_bytes(settlements.read_bytes().replace(b"description:", b"descr\xff:", 1))
+    contract = root / "contracts" / f"{broken}.odcs.yaml"
+    contract.write_bytes(contract.read_bytes().replace(b"description:", b"descr\xff:", 1))
+    line = 1 + contract.read_bytes()[: contract.read_bytes().index(b"descr\xff:")].count(b"\n")
+    affected = {broken, *readers}
+    healthy = (HEALTHY | FINANCE) - affected
 
-    fraud = mesh(project, "materialize", "--domain", "fraud")
-    finance = mesh(project, "materialize", "--domain", "finance")  # reads settlements' major 2
-    payments = mesh(project, "materialize", "--domain", "payments")
+    domains = {d: mesh(project, "materialize", "--domain", d) for d in ("fraud", "finance")}
+    domains["payments"] = mesh(project, "materialize", "--domain", "payments")
+    alone = mesh(project, "materialize", "--select", broken)
+    everything = mesh(project, "materialize", "--all")
+    status = mesh(project, "status", "--json")
     tables = mesh(project, "tables", "--json")
+    catalog = mesh(project, "catalog", "--out", str(tmp_path / "catalog"))
     check = mesh(project, "check", "--json")
     against_base = mesh(project, "check", "--json", "--base", "main")
 
-    assert fraud.returncode == 0, fraud.stdout + fraud.stderr
-    assert "materialized  fraud/product/account_risk" in fraud.stdout
-    assert finance.returncode == 0, finance.stdout + finance.stderr
-    assert payments.returncode == 2 and f"{settlements}:10:" in payments.stderr
-    assert "fix: save the file as UTF-8" in payments.stderr
-    assert tables.returncode == 1 and len(reported(tables, "payments")) == 1
-    assert {t["key"] for t in json.loads(tables.stdout) if not t["quarantine_of"]} == {
-        "fraud/product/account_risk",
-        "finance/product/daily_revenue",
-        "finance/product/reconciliation",
-    }
+    for domain, run in domains.items():
+        stopped = {key for key in affected if key.startswith(f"{domain}/")}
+        ran = {key for key in healthy if key.startswith(f"{domain}/")}
+        if not ran:  # every table of the domain is stopped: an error naming the first
+            assert run.returncode == 2, run.stdout + run.stderr
+            assert run.stderr.startswith(f"error: broken table {min(stopped)}: ")
+            continue
+        assert run.returncode == (1 if stopped else 0), run.stdout + run.stderr
+        assert set(not_loaded(run)) == stopped
+        assert all(f"materialized  {key}" in run.stdout for key in ran), run.stdout
+        assert not stopped & set(run.stdout.split())
+    for reported_line in not_loaded(domains["payments"]).values():
+        assert f"{contract}:{line}:" in reported_line
+        assert "fix: save the file as UTF-8" in reported_line
+    assert alone.returncode == 2, alone.stdout + alone.stderr
+    assert f"{broken}: " in alone.stderr and f"{contract}:{line}:" in alone.stderr
+    assert "fix: save the file as UTF-8" in alone.stderr
+    assert everything.returncode == 1, everything.stdout + everything.stderr
+    assert all(f"materialized  {key}" in everything.stdout for key in healthy)
+    assert set(not_loaded(everything)) == affected
+    for listing in (status, tables):
+        assert listing.returncode == 1, listing.stdout + listing.stderr
+        assert {t["key"] for t in json.loads(listing.stdout) if not t.get("quarantine_of")} == (
+            healthy
+        )
+        assert set(not_loaded(listing)) == affected
+        assert not reported(listing, "payments")
+    assert catalog.returncode == 1 and set(not_loaded(catalog)) == affected
+    assert broken in (tmp_path / "catalog" / "index.html").read_text()
     for report in (check, against_base):
         errors = [v for v in json.loads(report.stdout)["violations"] if v["level"] == "error"]
         (finding,) = errors
         assert finding["rule_id"] == "contract-lint"
-        assert finding["subject"].startswith(f"{settlements}:")
+        assert finding["subject"].startswith(f"{contract}:")

@@ -20,7 +20,8 @@ from platform_lib import (
     table,
 )
 from platform_lib.contracts.registry import load_registry
-from platform_lib.lake.reader import read_arrow
+from platform_lib.lake.reader import read_arrow, table_exists
+from platform_lib.orchestration.keys import to_asset_key
 from tests.conftest import RAW_ENVELOPE, MeshEnv, write_contract
 
 EVENTS = CsvSource(table="events", folder="shop/events", columns=("day", "n"))
@@ -172,3 +173,40 @@ def test_a_table_without_a_contract_is_refused_with_the_path_to_write(tmp_path: 
 def test_an_invalid_domain_name_is_refused() -> None:
     with pytest.raises(MeshError, match="not a valid name"):
         domain_definitions("Shop-Team")
+
+
+def test_a_table_whose_contract_is_broken_is_defined_but_never_materialised(
+    mesh_env: MeshEnv,
+) -> None:
+    shop(mesh_env.root)
+    contract = mesh_env.root / "contracts" / "shop" / "curated" / "daily.odcs.yaml"
+    contract.write_bytes(contract.read_bytes().replace(b"status:", b"stat\xffus:"))
+    land(mesh_env, "a.csv", "2026-11-01,1\n")
+    key = TableKey.parse("shop/curated/daily")
+    raw = TableKey.parse("shop/raw/events")
+
+    defs = domain_definitions(
+        "shop",
+        sources=[EVENTS],
+        tables=[daily],
+        contracts=load_registry(mesh_env.root / "contracts"),
+    )
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False
+    )
+
+    graph = defs.resolve_asset_graph()
+    node = graph.get(to_asset_key(key))
+    assert node.parent_keys == {to_asset_key(raw)}
+    assert not node.check_keys and node.automation_condition is None
+    assert graph.get(to_asset_key(raw)).check_keys
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    assert failure.step_key == "shop__curated__daily"
+    description = failure.step_failure_data.user_failure_data.description
+    assert description == (
+        f"{key}: its contract cannot be used: {contract}:5: [yaml-syntax] the file is not UTF-8 "
+        "text (byte 0xff cannot be decoded) (fix: save the file as UTF-8)"
+    )
+    assert table_exists(raw.uri(mesh_env.settings))
+    assert not table_exists(key.uri(mesh_env.settings))
+    assert [s.name for s in defs.sensors] == ["shop_events_landing", "shop_alerts"]
