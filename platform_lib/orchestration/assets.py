@@ -43,7 +43,6 @@ from platform_lib.lake.raw_ingest import LandingSource, ingest_landing_folder
 from platform_lib.lake.reader import (
     latest_version,
     open_dataset,
-    read_arrow,
     table_exists,
     table_state,
 )
@@ -367,19 +366,19 @@ def _run_compute(
                     description=f"{read.table} has not been materialised yet (no table at {uri})",
                 )
             version = versions[str(read.table)] = latest_version(uri)
-            _require_arrival_numbers(read.table, uri, version)
+            dataset = open_dataset(uri, version=version)
+            _require_arrival_numbers(read.table, dataset.schema)
             if decision.masked:
-                masked = mask_columns(
-                    open_dataset(uri, version=version), read.column_names, decision.masked
-                )
+                masked = mask_columns(dataset, read.column_names, decision.masked)
                 context.log.info(f"{read.table}: columns {', '.join(decision.masked)} masked")
                 register_input(connection, name, masked)
                 if name in parameters:
                     arguments[name] = masked
                 continue
-            register_input(connection, name, open_dataset(uri, version=version), read.column_names)
+            register_input(connection, name, dataset, read.column_names)
             if name in parameters:
-                arguments[name] = read_arrow(uri, read.column_names, version=version)
+                columns = list(read.column_names) if read.column_names is not None else None
+                arguments[name] = dataset.to_table(columns=columns)
     if CONTEXT_PARAMETER in parameters:
         arguments[CONTEXT_PARAMETER] = context
     if DUCKDB_PARAMETER in parameters:
@@ -389,13 +388,11 @@ def _run_compute(
     return to_arrow(spec.compute(**arguments)), InputVersions.of(versions)
 
 
-def _require_arrival_numbers(key: TableKey, uri: str, version: int) -> None:
-    """Stop with a clear failure when the raw table ``key`` (read at ``version``) was written
-    before raw records had arrival numbers: its next ingestion numbers them (see
+def _require_arrival_numbers(key: TableKey, schema: pa.Schema) -> None:
+    """Stop with a clear failure when the raw table ``key`` (of ``schema``, the version read) was
+    written before raw records had arrival numbers: its next ingestion numbers them (see
     ``upgrade_to_arrival_order``)."""
-    if key.layer is not Layer.RAW:
-        return
-    if ARRIVAL_SEQUENCE not in open_dataset(uri, version=version).schema.names:
+    if key.layer is Layer.RAW and ARRIVAL_SEQUENCE not in schema.names:
         raise Failure(
             description=f"{key} has no arrival numbers yet ({ARRIVAL_SEQUENCE}: it was written "
             f"by an earlier version); materialise it first, which numbers its records: "
